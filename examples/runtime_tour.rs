@@ -15,8 +15,7 @@ fn main() -> Result<(), Error> {
 
 async fn tour() -> Result<(), Error> {
     // A task and its handle.
-    let answer = spawn(async { 6 * 7 }).await?;
-    println!("spawned task returned {answer}");
+    println!("spawned task returned {}", spawn(async { 6 * 7 }).await?);
 
     // A group: results in spawn order; dropping the group would cancel the rest.
     let mut group = TaskGroup::new();

@@ -1,1 +1,9 @@
-//! Bench support.
+//! Benchmarks of ghostnet against its peers.
+//!
+//! - [`report`]: the result format of `../shared/bench.md` and the alternating runner.
+//! - [`runtime_ops`]: the operations of the runtime suite, ours and raw tokio side by side,
+//!   shared by the criterion bench (`cargo bench -p ghostnet-benches`) and the
+//!   `bench_runtime` binary that `cargo xtask bench runtime` runs.
+
+pub mod report;
+pub mod runtime_ops;

@@ -60,7 +60,7 @@ pub use config::{Config, Flavor};
 pub use diagnostics::{Capabilities, RuntimeStats};
 pub use error::{Error, Result};
 pub use group::{TaskGroup, TryJoinError};
-pub use run::run;
+pub use run::{run, run_local};
 pub use shutdown::{DEFAULT_DRAIN_DEADLINE, Shutdown, ShutdownReport};
 pub use sync::{Mutex, Notify, RwLock, Semaphore};
 pub use task::{TaskHandle, spawn, spawn_blocking};
