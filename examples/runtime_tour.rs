@@ -14,8 +14,7 @@ fn main() -> Result<(), Error> {
 }
 
 async fn tour() -> Result<(), Error> {
-    // A task and its handle.
-    println!("spawned task returned {}", spawn(async { 6 * 7 }).await?);
+    println!("spawned task returned {}", spawn(async { 6 * 7 }).await?); // task + handle
 
     // A group: results in spawn order; dropping the group would cancel the rest.
     let mut group = TaskGroup::new();
