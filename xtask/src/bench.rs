@@ -7,17 +7,18 @@ use serde_json::{Value, json};
 
 use crate::system;
 
-/// A suite: its name and the `ghostnet-benches` binary that measures it.
+/// A suite: its name and the `ghostnet-benches` binaries that measure it (their result
+/// arrays are concatenated, in order).
 struct Suite {
     name: &'static str,
-    binary: &'static str,
+    binaries: &'static [&'static str],
     /// Debian packages the suite's load tools come from.
     packages: &'static [&'static str],
 }
 
 const SUITES: &[Suite] = &[Suite {
     name: "runtime",
-    binary: "bench_runtime",
+    binaries: &["bench_runtime"],
     packages: &[],
 }];
 
@@ -51,25 +52,16 @@ pub(crate) fn run(suite: &str, quick: bool) -> Result<(), String> {
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("create {}: {e}", out_dir.display()))?;
     for s in selected {
         system::ensure(s.packages)?;
-        let bin = target.join("release").join(s.binary);
         eprintln!(
             "xtask: running {} suite{}",
             s.name,
             if quick { " (quick)" } else { "" }
         );
-        let mut cmd = Command::new(&bin);
-        if quick {
-            cmd.arg("--quick");
+        let mut results = Vec::new();
+        for binary in s.binaries {
+            results.extend(run_binary(&target.join("release").join(binary), quick)?);
         }
-        let out = cmd
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| format!("run {}: {e}", bin.display()))?;
-        if !out.status.success() {
-            return Err(format!("{} failed ({})", s.binary, out.status));
-        }
-        let results: Value = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("{} printed invalid JSON: {e}", s.binary))?;
+        let results = Value::Array(results);
         let report = wrap(s.name, results);
         let path = out_dir.join(format!("{}.json", s.name));
         let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
@@ -78,6 +70,26 @@ pub(crate) fn run(suite: &str, quick: bool) -> Result<(), String> {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Runs one suite binary and returns the results it printed.
+fn run_binary(bin: &std::path::Path, quick: bool) -> Result<Vec<Value>, String> {
+    let mut cmd = Command::new(bin);
+    if quick {
+        cmd.arg("--quick");
+    }
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("run {}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Err(format!("{} failed ({})", bin.display(), out.status));
+    }
+    match serde_json::from_slice(&out.stdout) {
+        Ok(Value::Array(results)) => Ok(results),
+        Ok(_) => Err(format!("{} did not print a JSON array", bin.display())),
+        Err(e) => Err(format!("{} printed invalid JSON: {e}", bin.display())),
+    }
 }
 
 /// The suite document: `{suite, rustc, cores, results}`.
