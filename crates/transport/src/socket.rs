@@ -105,7 +105,10 @@ mod tests {
         assert!(check_buffer_size("send_buffer_size", None).is_ok());
         assert!(check_buffer_size("send_buffer_size", Some(4096)).is_ok());
         let zero = check_buffer_size("send_buffer_size", Some(0)).unwrap_err();
-        assert!(zero.to_string().contains("`send_buffer_size` is 0"), "{zero}");
+        assert!(
+            zero.to_string().contains("`send_buffer_size` is 0"),
+            "{zero}"
+        );
         let huge = check_buffer_size("recv_buffer_size", Some(usize::MAX)).unwrap_err();
         assert!(huge.to_string().contains("at most"), "{huge}");
     }

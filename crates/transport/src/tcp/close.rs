@@ -144,7 +144,11 @@ where
 
 /// Shuts down the write side, then reads until EOF or past `limit`, counting into
 /// `discarded` (kept outside so a timeout still knows the count).
-async fn shutdown_and_drain<S>(stream: &mut S, limit: u64, discarded: &mut u64) -> Result<CloseOutcome>
+async fn shutdown_and_drain<S>(
+    stream: &mut S,
+    limit: u64,
+    discarded: &mut u64,
+) -> Result<CloseOutcome>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -163,11 +167,15 @@ where
             .await
             .map_err(|e| Error::io("drain the read side before closing", e))?;
         if n == 0 {
-            return Ok(CloseOutcome::Clean { discarded: *discarded });
+            return Ok(CloseOutcome::Clean {
+                discarded: *discarded,
+            });
         }
         *discarded += n as u64;
         if *discarded > limit {
-            return Ok(CloseOutcome::LimitReached { discarded: *discarded });
+            return Ok(CloseOutcome::LimitReached {
+                discarded: *discarded,
+            });
         }
     }
 }

@@ -250,7 +250,13 @@ mod tests {
             .connect_timeout(Duration::ZERO)
             .validate()
             .unwrap_err();
-        assert!(matches!(e, Error::InvalidConfig { field: "connect_timeout", .. }));
+        assert!(matches!(
+            e,
+            Error::InvalidConfig {
+                field: "connect_timeout",
+                ..
+            }
+        ));
         let e = TcpDialer::new()
             .attempt_delay(Duration::from_millis(1))
             .validate()
@@ -260,7 +266,13 @@ mod tests {
             .options(TcpOptions::default().send_buffer_size(0))
             .validate()
             .unwrap_err();
-        assert!(matches!(e, Error::InvalidConfig { field: "send_buffer_size", .. }));
+        assert!(matches!(
+            e,
+            Error::InvalidConfig {
+                field: "send_buffer_size",
+                ..
+            }
+        ));
     }
 
     #[tokio::test]
@@ -282,7 +294,13 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(family, Error::InvalidConfig { field: "local_addr", .. }),
+            matches!(
+                family,
+                Error::InvalidConfig {
+                    field: "local_addr",
+                    ..
+                }
+            ),
             "{family}"
         );
     }

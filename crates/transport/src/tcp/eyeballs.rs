@@ -29,8 +29,9 @@ pub(crate) fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
         return unique;
     };
     let preferred_v6 = first.is_ipv6();
-    let (preferred, other): (Vec<_>, Vec<_>) =
-        unique.into_iter().partition(|a| a.is_ipv6() == preferred_v6);
+    let (preferred, other): (Vec<_>, Vec<_>) = unique
+        .into_iter()
+        .partition(|a| a.is_ipv6() == preferred_v6);
     let mut out = Vec::with_capacity(preferred.len() + other.len());
     let (mut p, mut o) = (preferred.into_iter(), other.into_iter());
     loop {
@@ -165,13 +166,14 @@ pub(crate) async fn connect_first(
     poll_fn(|cx| {
         loop {
             // Finished attempts first: a success wins even if the timer fired meanwhile.
-            let done = running
-                .iter_mut()
-                .enumerate()
-                .find_map(|(i, (_, a))| match a.as_mut().poll(cx) {
-                    Poll::Ready(r) => Some((i, r)),
-                    Poll::Pending => None,
-                });
+            let done =
+                running
+                    .iter_mut()
+                    .enumerate()
+                    .find_map(|(i, (_, a))| match a.as_mut().poll(cx) {
+                        Poll::Ready(r) => Some((i, r)),
+                        Poll::Pending => None,
+                    });
             if let Some((i, result)) = done {
                 let (addr, _) = running.swap_remove(i);
                 match result {
@@ -246,8 +248,14 @@ mod tests {
     fn attempt_errors_pick_the_relevant_one() {
         let e = AttemptErrors {
             attempts: vec![
-                ("[::1]:1".parse().unwrap(), io::ErrorKind::ConnectionRefused.into()),
-                ("10.0.0.1:1".parse().unwrap(), io::ErrorKind::NetworkUnreachable.into()),
+                (
+                    "[::1]:1".parse().unwrap(),
+                    io::ErrorKind::ConnectionRefused.into(),
+                ),
+                (
+                    "10.0.0.1:1".parse().unwrap(),
+                    io::ErrorKind::NetworkUnreachable.into(),
+                ),
             ],
         };
         assert_eq!(

@@ -343,8 +343,14 @@ mod tests {
     #[test]
     fn validate_names_the_field() {
         let cases = [
-            (TcpOptions::default().send_buffer_size(0), "send_buffer_size"),
-            (TcpOptions::default().recv_buffer_size(0), "recv_buffer_size"),
+            (
+                TcpOptions::default().send_buffer_size(0),
+                "send_buffer_size",
+            ),
+            (
+                TcpOptions::default().recv_buffer_size(0),
+                "recv_buffer_size",
+            ),
             (TcpOptions::default().backlog(u32::MAX), "backlog"),
             (
                 TcpOptions::default().keepalive(Keepalive::new(Duration::from_millis(500))),

@@ -13,7 +13,7 @@ use std::ops::Range;
 use quinn_udp::{RecvMeta, Transmit, UdpSockRef};
 use tokio::io::Interest;
 
-use super::socket::{MAX_DATAGRAM_SIZE, UdpSocket, first_datagram_len};
+use super::socket::{MAX_DATAGRAM_SIZE, RECV_INTEREST, UdpSocket, first_datagram_len};
 use crate::error::{Error, Result};
 
 /// Most receive slots a [`RecvBatch`] has; larger requests are clamped to it.
@@ -144,7 +144,12 @@ fn gso_run<B: AsRef<[u8]>>(datagrams: &[(B, SocketAddr)], max_segments: usize) -
 
 impl UdpSocket {
     /// Sends `contents` to `to` as one datagram, or as datagrams of `segment` bytes.
-    async fn transmit(&self, to: SocketAddr, contents: &[u8], segment: Option<usize>) -> io::Result<()> {
+    async fn transmit(
+        &self,
+        to: SocketAddr,
+        contents: &[u8],
+        segment: Option<usize>,
+    ) -> io::Result<()> {
         let transmit = Transmit {
             destination: to,
             ecn: None,
@@ -248,7 +253,7 @@ impl UdpSocket {
         let RecvBatch { buf, metas, .. } = batch;
         let filled = self
             .io
-            .async_io(Interest::READABLE, || {
+            .async_io(RECV_INTEREST, || {
                 let mut chunks = buf.chunks_mut(MAX_DATAGRAM_SIZE);
                 let mut slices: [IoSliceMut<'_>; MAX_RECV_SLOTS] =
                     std::array::from_fn(|_| IoSliceMut::new(chunks.next().unwrap_or_default()));

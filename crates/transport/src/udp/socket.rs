@@ -17,6 +17,11 @@ use crate::traits::Datagram;
 /// datagrams the kernel coalesces with GRO (64 KiB by default), so nothing is cut.
 pub const MAX_DATAGRAM_SIZE: usize = 64 * 1024;
 
+/// What receives wait for. A pending socket error (an ICMP "port unreachable" on a
+/// connected socket) wakes epoll with `EPOLLERR` alone, not `EPOLLIN`: waiting for
+/// readability only would hang instead of reporting it.
+pub(super) const RECV_INTEREST: Interest = Interest::READABLE.add(Interest::ERROR);
+
 /// What one receive delivered; see [`UdpSocket::recv_info`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -221,7 +226,7 @@ impl UdpSocket {
     /// One kernel delivery (a datagram or a GRO run) into `buf`.
     async fn recv_into(&self, buf: &mut [u8]) -> Result<RecvMeta> {
         self.io
-            .async_io(Interest::READABLE, || {
+            .async_io(RECV_INTEREST, || {
                 let mut meta = [RecvMeta::default()];
                 self.state.recv(
                     UdpSockRef::from(&self.io),
