@@ -68,6 +68,21 @@ async fn a_failed_attempt_starts_the_next_at_once() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_failure_starts_the_next_even_while_another_attempt_runs() {
+    // t=0: dead starts. t=250ms: refused starts and fails at once, so live starts at
+    // 250ms too instead of waiting for 500ms; dead is still pending all along.
+    let dead = support::black_hole("127.0.0.1");
+    let refused = support::refusing("127.0.0.1");
+    let live = listener("127.0.0.1");
+    let dialer = dialer_for(&[dead.addr, refused.addr, live.local_addr()]);
+
+    let start = Instant::now();
+    let stream = dialer.dial(&svc()).await.unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), live.local_addr());
+    assert_eq!(start.elapsed(), Duration::from_millis(250));
+}
+
+#[tokio::test(start_paused = true)]
 async fn attempts_keep_running_until_one_wins() {
     // Two dead candidates before the live one: the live one starts after two delays,
     // while both dead attempts are still pending.

@@ -139,7 +139,7 @@ fn check_keepalive_secs(field: &'static str, d: Duration) -> Result<()> {
 /// | `nodelay` (`TCP_NODELAY`) | on | dialed and accepted connections |
 /// | `keepalive` | off (OS default) | dialed and accepted connections |
 /// | `send_buffer_size` / `recv_buffer_size` | OS default | connections and the listening socket |
-/// | `reuse_address` (`SO_REUSEADDR`) | on | listeners, and dials with a `local_addr` |
+/// | `reuse_address` (`SO_REUSEADDR`) | on (Unix), off (Windows) | listeners, and dials with a `local_addr` |
 /// | `reuse_port` (`SO_REUSEPORT`) | off | listeners, and dials with a `local_addr` |
 /// | `backlog` | [`DEFAULT_BACKLOG`] | listeners |
 /// | `local_addr` (bind before connect) | none | dials |
@@ -167,7 +167,9 @@ pub struct TcpOptions {
     /// `SO_RCVBUF` in bytes; `None` keeps the OS default (and its auto-tuning). Set on the
     /// listening socket too, because the window scale is fixed at the handshake.
     pub recv_buffer_size: Option<usize>,
-    /// `SO_REUSEADDR`: rebind a port whose old connections are still in `TIME_WAIT`.
+    /// `SO_REUSEADDR`: rebind a port whose old connections are still in `TIME_WAIT`. On
+    /// by default on Unix (as tokio and std listeners do); off on Windows, where it
+    /// would let another socket take over a bound port.
     pub reuse_address: bool,
     /// `SO_REUSEPORT`: let several sockets bind the same address (Linux balances accepted
     /// connections between listeners). Unsupported platforms reject `true`.
@@ -186,7 +188,7 @@ impl Default for TcpOptions {
             keepalive: None,
             send_buffer_size: None,
             recv_buffer_size: None,
-            reuse_address: true,
+            reuse_address: cfg!(unix),
             reuse_port: false,
             backlog: DEFAULT_BACKLOG,
             local_addr: None,
@@ -332,7 +334,7 @@ mod tests {
     fn defaults() {
         let o = TcpOptions::default();
         assert!(o.nodelay);
-        assert!(o.reuse_address);
+        assert_eq!(o.reuse_address, cfg!(unix));
         assert!(!o.reuse_port);
         assert_eq!(o.backlog, DEFAULT_BACKLOG);
         assert_eq!(o.keepalive, None);
@@ -401,7 +403,7 @@ mod tests {
             assert_eq!(s.tcp_keepalive_retries().unwrap(), 4);
         }
         assert!(s.send_buffer_size().unwrap() >= 96 * 1024);
-        assert!(s.reuse_address().unwrap());
+        assert_eq!(s.reuse_address().unwrap(), cfg!(unix));
         let local = s.local_addr().unwrap().as_socket().unwrap();
         assert_eq!(local.ip().to_string(), "127.0.0.1");
         assert_ne!(local.port(), 0, "bound before connect");
