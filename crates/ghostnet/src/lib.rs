@@ -6,6 +6,7 @@
 //! | feature | module | what it is |
 //! |---|---|---|
 //! | `runtime` (default) | [`runtime`] | tasks, groups, channels, sync, combinators, shutdown, presets |
+//! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -18,3 +19,7 @@
 #[cfg(feature = "runtime")]
 #[doc(inline)]
 pub use ghostnet_runtime as runtime;
+
+#[cfg(feature = "pkgmgr")]
+#[doc(inline)]
+pub use ghostnet_pkgmgr as pkgmgr;
