@@ -40,6 +40,16 @@ pub enum Error {
         /// What was given.
         input: String,
     },
+    /// The AUR answered with `type: "error"`.
+    Aur {
+        /// The server's message, e.g. `Too many package results.`.
+        message: String,
+    },
+    /// An AUR response is not the RPC v5 format (an HTML error page, a proxy's answer).
+    AurFormat {
+        /// What the JSON parser said.
+        reason: String,
+    },
     /// A file operation failed.
     Io {
         /// What was being done, e.g. `create`, `rename`.
@@ -74,6 +84,14 @@ impl fmt::Display for Error {
             Self::InvalidChecksum { input } => write!(
                 f,
                 "invalid sha256 {input:?}: expected 64 hexadecimal digits"
+            ),
+            Self::Aur { message } => write!(
+                f,
+                "the AUR refused the query: {message} (narrow the search or split the request)"
+            ),
+            Self::AurFormat { reason } => write!(
+                f,
+                "the AUR answer is not RPC v5 JSON ({reason}); check the endpoint URL"
             ),
             Self::Io { op, path, source } => {
                 write!(f, "could not {op} {}: {source}", path.display())
