@@ -6,6 +6,8 @@
 //! | feature | module | what it is |
 //! |---|---|---|
 //! | `runtime` (default) | [`runtime`] | tasks, groups, channels, sync, combinators, shutdown, presets |
+//! | `transport` | `transport` | `Dial` / `Listen` / `Datagram` traits and transports |
+//! | `resilience` | `resilience` | retry with backoff and budget, rate limiting, circuit breaker, health checks |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -18,3 +20,11 @@
 #[cfg(feature = "runtime")]
 #[doc(inline)]
 pub use ghostnet_runtime as runtime;
+
+#[cfg(feature = "transport")]
+#[doc(inline)]
+pub use ghostnet_transport as transport;
+
+#[cfg(feature = "resilience")]
+#[doc(inline)]
+pub use ghostnet_resilience as resilience;
