@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run a benchmark suite against its peers; writes target/bench/<suite>.json.
+    /// Run a benchmark suite against its peers; writes `target/bench/SUITE.json`.
     Bench {
         /// Suite name, or `all`.
         #[arg(value_parser = bench::suite_names())]

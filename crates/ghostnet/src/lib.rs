@@ -6,6 +6,9 @@
 //! | feature | module | what it is |
 //! |---|---|---|
 //! | `runtime` (default) | [`runtime`] | tasks, groups, channels, sync, combinators, shutdown, presets |
+//! | `transport` | [`transport`] | `Dial` / `Listen` / `Datagram` traits and transports |
+//! | `resilience` | [`resilience`] | retry with backoff and budget, rate limiting, circuit breaker, health checks |
+//! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -18,3 +21,15 @@
 #[cfg(feature = "runtime")]
 #[doc(inline)]
 pub use ghostnet_runtime as runtime;
+
+#[cfg(feature = "transport")]
+#[doc(inline)]
+pub use ghostnet_transport as transport;
+
+#[cfg(feature = "resilience")]
+#[doc(inline)]
+pub use ghostnet_resilience as resilience;
+
+#[cfg(feature = "pkgmgr")]
+#[doc(inline)]
+pub use ghostnet_pkgmgr as pkgmgr;

@@ -72,12 +72,7 @@ impl<T: Send + 'static> TaskGroup<T> {
     /// Waits for every task and returns each result in spawn order. A failed task
     /// (panic, abort) does not stop the others.
     pub async fn join_all(mut self) -> Vec<Result<T>> {
-        let index: HashMap<Id, usize> = self
-            .spawned
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, i))
-            .collect();
+        let index = self.spawn_index();
         let mut out: Vec<Option<Result<T>>> = (0..self.spawned.len()).map(|_| None).collect();
         while let Some(res) = self.set.join_next_with_id().await {
             let (id, res) = match res {
@@ -88,6 +83,15 @@ impl<T: Send + 'static> TaskGroup<T> {
         }
         out.into_iter()
             .map(|r| r.unwrap_or(Err(Error::Cancelled)))
+            .collect()
+    }
+
+    /// Maps each task id to its position in spawn order.
+    fn spawn_index(&self) -> HashMap<Id, usize> {
+        self.spawned
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
             .collect()
     }
 
@@ -125,12 +129,7 @@ where
     /// .unwrap();
     /// ```
     pub async fn try_join_all(mut self) -> std::result::Result<Vec<T>, TryJoinError<E>> {
-        let index: HashMap<Id, usize> = self
-            .spawned
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, i))
-            .collect();
+        let index = self.spawn_index();
         let mut out: Vec<Option<T>> = (0..self.spawned.len()).map(|_| None).collect();
         while let Some(res) = self.set.join_next_with_id().await {
             let failure = match res {

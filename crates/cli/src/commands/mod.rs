@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub(crate) mod doctor;
+
+/// What a command fails with: a message for one line on stderr.
+pub(crate) type CommandResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;

@@ -1,0 +1,41 @@
+//! `ghostnet`: the command-line face of the toolkit.
+//!
+//! Arguments are parsed before any runtime exists, so `--help` and `--version` exit at
+//! once; commands run on `run(Config::for_cli())`, which returns as soon as the command
+//! does. Errors print as one line on stderr with a non-zero exit code.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Networking toolkit: fetch, serve, query, diagnose.
+#[derive(Parser)]
+#[command(name = "ghostnet", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what this machine offers: OS, kernel, CPUs, io_uring, package managers.
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = ghostnet_runtime::run(ghostnet_runtime::Config::for_cli(), async move {
+        match cli.command {
+            Command::Doctor => commands::doctor::run().await,
+        }
+    });
+    let message = match result {
+        Ok(Ok(())) => return ExitCode::SUCCESS,
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    eprintln!("ghostnet: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,39 @@
+//! The AUR RPC v5 interface: response types (every field), and parsing that turns
+//! `type: "error"` into a clear error.
+
+mod types;
+
+pub use types::{Envelope, PackageInfo, SearchBy, SearchResult};
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// Parses an AUR RPC response body. An `error` response (e.g. "Too many package
+/// results.") becomes [`Error::Aur`], malformed JSON becomes [`Error::AurFormat`].
+///
+/// ```
+/// use ghostnet_pkgmgr::aur::{parse_response, SearchResult};
+/// let body = br#"{"type":"error","error":"Query arg too small.","resultcount":0,"results":[],"version":5}"#;
+/// let err = parse_response::<SearchResult>(body).unwrap_err();
+/// assert!(err.to_string().contains("Query arg too small."));
+/// ```
+pub fn parse_response<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>> {
+    let env: Envelope<serde_json::Value> =
+        serde_json::from_slice(body).map_err(|e| Error::AurFormat {
+            reason: e.to_string(),
+        })?;
+    if env.kind == "error" {
+        return Err(Error::Aur {
+            message: env.error.unwrap_or_else(|| "unspecified error".to_owned()),
+        });
+    }
+    env.results
+        .into_iter()
+        .map(|v| {
+            serde_json::from_value(v).map_err(|e| Error::AurFormat {
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}

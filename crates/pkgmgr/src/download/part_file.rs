@@ -1,0 +1,346 @@
+//! The `.part` file a download streams into, its validator sidecar, and the verified,
+//! atomic move into place.
+//!
+//! Invariants: the destination is only ever replaced by a complete file whose checksum
+//! (when one was asked for) matched, via `rename(2)`; a failed check removes the part and
+//! leaves the destination as it was.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use super::validators::Validators;
+use crate::error::{Error, Result};
+
+/// Parses a SHA-256 given as 64 hex digits (either case).
+///
+/// ```
+/// use ghostnet_pkgmgr::download::parse_sha256;
+/// assert!(parse_sha256(&"ab".repeat(32)).is_ok());
+/// assert!(parse_sha256("xyz").is_err());
+/// ```
+pub fn parse_sha256(hex: &str) -> Result<[u8; 32]> {
+    let invalid = || Error::InvalidChecksum {
+        input: hex.to_owned(),
+    };
+    let hex = hex.trim();
+    if hex.len() != 64 {
+        return Err(invalid());
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+        let s = std::str::from_utf8(pair).map_err(|_| invalid())?;
+        out[i] = u8::from_str_radix(s, 16).map_err(|_| invalid())?;
+    }
+    Ok(out)
+}
+
+/// Lowercase hex of a digest.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What is recorded beside a `.part` file so a later run can resume it safely.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartMeta {
+    /// The URL the part came from (informational; mirrors may differ).
+    pub url: String,
+    /// Validators of the version being downloaded.
+    pub validators: Validators,
+    /// Full size of the file, when the server said.
+    pub total: Option<u64>,
+}
+
+/// A download in progress: `<dest>.part` plus `<dest>.part.meta`.
+#[derive(Debug)]
+pub struct PartFile {
+    dest: PathBuf,
+    part: PathBuf,
+    meta: PathBuf,
+    file: tokio::fs::File,
+    len: u64,
+    hasher: Sha256,
+    /// Whether `hasher` has seen every byte already in the file.
+    hashed: bool,
+}
+
+impl PartFile {
+    /// Opens (or creates) the part file for `dest`, keeping what a previous run wrote,
+    /// and reads its sidecar if there is one.
+    pub async fn open(dest: &Path) -> Result<(Self, Option<PartMeta>)> {
+        let part = suffixed(dest, ".part");
+        let meta = suffixed(dest, ".part.meta");
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| Error::io("create directory", dir, e))?;
+        }
+        let file = tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&part)
+            .await
+            .map_err(|e| Error::io("open", &part, e))?;
+        let len = file
+            .metadata()
+            .await
+            .map_err(|e| Error::io("stat", &part, e))?
+            .len();
+        let stored = match tokio::fs::read(&meta).await {
+            // A corrupt sidecar is treated as absent: the resume then needs a checksum or
+            // restarts, which is safe.
+            Ok(bytes) => serde_json::from_slice(&bytes).ok(),
+            Err(_) => None,
+        };
+        Ok((
+            Self {
+                dest: dest.to_path_buf(),
+                part,
+                meta,
+                file,
+                len,
+                hasher: Sha256::new(),
+                hashed: len == 0,
+            },
+            stored,
+        ))
+    }
+
+    /// Bytes in the part file.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the part file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `.part` path.
+    pub fn part_path(&self) -> &Path {
+        &self.part
+    }
+
+    /// Records validators and size for a later resume (written atomically).
+    pub async fn save_meta(&self, meta: &PartMeta) -> Result<()> {
+        let tmp = suffixed(&self.dest, ".part.meta.tmp");
+        let json = serde_json::to_vec(meta).expect("PartMeta serializes");
+        tokio::fs::write(&tmp, json)
+            .await
+            .map_err(|e| Error::io("write", &tmp, e))?;
+        tokio::fs::rename(&tmp, &self.meta)
+            .await
+            .map_err(|e| Error::io("rename", &self.meta, e))
+    }
+
+    /// Empties the part file (the server sent the whole file again).
+    pub async fn truncate(&mut self) -> Result<()> {
+        self.file
+            .set_len(0)
+            .await
+            .map_err(|e| Error::io("truncate", &self.part, e))?;
+        self.file
+            .seek(std::io::SeekFrom::Start(0))
+            .await
+            .map_err(|e| Error::io("seek", &self.part, e))?;
+        self.len = 0;
+        self.hasher = Sha256::new();
+        self.hashed = true;
+        Ok(())
+    }
+
+    /// Prepares to append at the end: feeds the bytes already there to the checksum.
+    pub async fn prepare_append(&mut self) -> Result<()> {
+        if !self.hashed {
+            self.file
+                .seek(std::io::SeekFrom::Start(0))
+                .await
+                .map_err(|e| Error::io("seek", &self.part, e))?;
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut left = self.len;
+            while left > 0 {
+                let n = self
+                    .file
+                    .read(&mut buf)
+                    .await
+                    .map_err(|e| Error::io("read", &self.part, e))?;
+                if n == 0 {
+                    break;
+                }
+                let n = n.min(usize::try_from(left).unwrap_or(usize::MAX));
+                self.hasher.update(&buf[..n]);
+                left -= n as u64;
+            }
+            self.hashed = true;
+        }
+        self.file
+            .seek(std::io::SeekFrom::Start(self.len))
+            .await
+            .map_err(|e| Error::io("seek", &self.part, e))?;
+        Ok(())
+    }
+
+    /// Appends `chunk`.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        debug_assert!(self.hashed, "prepare_append or truncate first");
+        self.file
+            .write_all(chunk)
+            .await
+            .map_err(|e| Error::io("write", &self.part, e))?;
+        self.hasher.update(chunk);
+        self.len += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Flushes and syncs what was written, so a kill after this loses nothing.
+    pub async fn sync(&mut self) -> Result<()> {
+        self.file
+            .flush()
+            .await
+            .map_err(|e| Error::io("flush", &self.part, e))?;
+        self.file
+            .sync_data()
+            .await
+            .map_err(|e| Error::io("sync", &self.part, e))
+    }
+
+    /// Verifies the checksum (when given) and moves the part into place atomically.
+    /// Returns the SHA-256 of the file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Checksum`] when the digest differs: the part and its sidecar are removed,
+    /// the destination is left as it was.
+    pub async fn finish(mut self, expected: Option<&[u8; 32]>) -> Result<[u8; 32]> {
+        self.prepare_append().await?;
+        self.sync().await?;
+        let actual: [u8; 32] = self.hasher.finalize().into();
+        drop(self.file);
+        if let Some(expected) = expected
+            && &actual != expected
+        {
+            let _ = tokio::fs::remove_file(&self.part).await;
+            let _ = tokio::fs::remove_file(&self.meta).await;
+            return Err(Error::Checksum {
+                path: self.dest.clone(),
+                expected: to_hex(expected),
+                actual: to_hex(&actual),
+            });
+        }
+        tokio::fs::rename(&self.part, &self.dest)
+            .await
+            .map_err(|e| Error::io("rename into place", &self.dest, e))?;
+        let _ = tokio::fs::remove_file(&self.meta).await;
+        Ok(actual)
+    }
+}
+
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ghostnet-part-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn sha(data: &[u8]) -> [u8; 32] {
+        Sha256::digest(data).into()
+    }
+
+    #[tokio::test]
+    async fn write_resume_finish() {
+        let dir = tmp("resume");
+        let dest = dir.join("pkg.tar");
+        let (mut p, meta) = PartFile::open(&dest).await.unwrap();
+        assert!(meta.is_none() && p.is_empty());
+        p.prepare_append().await.unwrap();
+        p.write(b"hello ").await.unwrap();
+        let m = PartMeta {
+            url: "http://x/pkg.tar".into(),
+            total: Some(11),
+            ..Default::default()
+        };
+        p.save_meta(&m).await.unwrap();
+        p.sync().await.unwrap();
+        drop(p); // "killed" here
+
+        let (mut p, meta) = PartFile::open(&dest).await.unwrap();
+        assert_eq!(meta.unwrap(), m);
+        assert_eq!(p.len(), 6);
+        p.prepare_append().await.unwrap();
+        p.write(b"world").await.unwrap();
+        let digest = p.finish(Some(&sha(b"hello world"))).await.unwrap();
+        assert_eq!(digest, sha(b"hello world"));
+        assert_eq!(std::fs::read(&dest).unwrap(), b"hello world");
+        assert!(!dir.join("pkg.tar.part").exists());
+        assert!(!dir.join("pkg.tar.part.meta").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn checksum_mismatch_keeps_the_old_file() {
+        let dir = tmp("mismatch");
+        let dest = dir.join("pkg.tar");
+        std::fs::write(&dest, b"old good version").unwrap();
+        let (mut p, _) = PartFile::open(&dest).await.unwrap();
+        p.prepare_append().await.unwrap();
+        p.write(b"<html>500 oops</html>").await.unwrap();
+        let want = sha(b"new version");
+        let err = p.finish(Some(&want)).await.unwrap_err();
+        match &err {
+            Error::Checksum {
+                expected, actual, ..
+            } => {
+                assert_eq!(expected, &to_hex(&want));
+                assert_eq!(actual, &to_hex(&sha(b"<html>500 oops</html>")));
+            }
+            other => panic!("{other}"),
+        }
+        assert!(err.to_string().contains("nothing in place was changed"));
+        assert_eq!(std::fs::read(&dest).unwrap(), b"old good version");
+        assert!(!dir.join("pkg.tar.part").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn truncate_restarts_the_hash() {
+        let dir = tmp("truncate");
+        let dest = dir.join("f");
+        std::fs::write(dir.join("f.part"), b"stale bytes").unwrap();
+        std::fs::write(dir.join("f.part.meta"), b"{not json").unwrap();
+        let (mut p, meta) = PartFile::open(&dest).await.unwrap();
+        assert!(meta.is_none(), "corrupt sidecar is ignored");
+        assert_eq!(p.len(), 11);
+        p.truncate().await.unwrap();
+        p.write(b"fresh").await.unwrap();
+        p.finish(Some(&sha(b"fresh"))).await.unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"fresh");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn sha256_hex() {
+        let d = sha(b"abc");
+        assert_eq!(parse_sha256(&to_hex(&d)).unwrap(), d);
+        assert_eq!(parse_sha256(&to_hex(&d).to_uppercase()).unwrap(), d);
+        for bad in ["", "zz", &"g".repeat(64), &"a".repeat(63)] {
+            assert!(
+                matches!(parse_sha256(bad), Err(Error::InvalidChecksum { .. })),
+                "{bad}"
+            );
+        }
+    }
+}
