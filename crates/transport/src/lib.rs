@@ -9,6 +9,9 @@
 //! Each has a boxed form ([`BoxDial`], [`BoxListen`], [`BoxDatagram`]) for choosing a
 //! transport at run time. Implementations: the in-memory [`MemoryNetwork`] for tests.
 //!
+//! [`pool`]: a connection pool over any [`Dial`], exclusive ([`pool::Pool`], HTTP/1.1) or
+//! multiplexed ([`pool::MuxPool`], HTTP/2 and QUIC).
+//!
 //! ## Errors
 //!
 //! One [`Error`] enum; [`Error::is_transient`] tells retry logic whether a new attempt
@@ -16,6 +19,7 @@
 
 mod error;
 mod memory;
+pub mod pool;
 mod stream;
 mod target;
 mod traits;
