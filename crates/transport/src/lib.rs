@@ -14,6 +14,8 @@
 //!   and [`tcp::close_gracefully`] (FIN, bounded drain, close).
 //! - [`udp`]: [`UdpSocket`] with [`UdpOptions`], connected sockets, and batch
 //!   send/receive (GSO, `recvmmsg` and GRO on Linux through quinn-udp).
+//! - [`pool`]: a connection pool over any [`Dial`], exclusive ([`pool::Pool`], HTTP/1.1)
+//!   or multiplexed ([`pool::MuxPool`], HTTP/2 and QUIC).
 //! - The in-memory [`MemoryNetwork`] for tests.
 //!
 //! ```
@@ -38,6 +40,7 @@
 
 mod error;
 mod memory;
+pub mod pool;
 mod socket;
 mod stream;
 mod target;
