@@ -6,6 +6,7 @@
 //! | feature | module | what it is |
 //! |---|---|---|
 //! | `runtime` (default) | [`runtime`] | tasks, groups, channels, sync, combinators, shutdown, presets |
+//! | `http1` | [`http1`] | HTTP/1.1 sans-IO codec and server, strict against request smuggling |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -18,3 +19,7 @@
 #[cfg(feature = "runtime")]
 #[doc(inline)]
 pub use ghostnet_runtime as runtime;
+
+#[cfg(feature = "http1")]
+#[doc(inline)]
+pub use ghostnet_http1 as http1;
