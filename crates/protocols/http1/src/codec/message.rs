@@ -136,6 +136,14 @@ impl RequestDecoder {
         self.state = State::Body(BodyDecoder::new(body, &self.limits));
     }
 
+    /// Bytes left of the current request body when its length is known.
+    pub fn body_remaining(&self) -> Option<u64> {
+        match &self.state {
+            State::Body(b) => b.remaining(),
+            _ => None,
+        }
+    }
+
     /// Whether the decoder is between messages.
     pub fn is_idle(&self) -> bool {
         matches!(self.state, State::Head)

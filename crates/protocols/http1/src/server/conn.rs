@@ -524,6 +524,13 @@ impl<S: Stream> Io<S> {
     /// Reads and discards the rest of a request body the handler did not read, so the
     /// connection can be kept; `false` when it is too long, broken or too slow.
     async fn drain(&mut self) -> bool {
+        if self
+            .decoder
+            .body_remaining()
+            .is_some_and(|n| n > self.config.max_drain_bytes)
+        {
+            return false;
+        }
         let mut discarded: u64 = 0;
         loop {
             match self.decoder.decode(&mut self.rbuf) {
@@ -546,6 +553,9 @@ impl<S: Stream> Io<S> {
                     let read = poll_fn(|cx| {
                         if let Poll::Ready(r) = self.poll_read(cx) {
                             return Poll::Ready(r.ok());
+                        }
+                        if self.shutdown.as_mut().poll(cx).is_ready() {
+                            return Poll::Ready(None);
                         }
                         self.timer.poll_expired(cx).map(|()| None)
                     })
@@ -672,11 +682,18 @@ impl<S: Stream> Io<S> {
         if self.read_eof {
             return;
         }
+        // A server shutting down does not wait for slow clients to close.
         let mut discarded = 0;
         let _ = tokio::time::timeout(LINGER, async {
             while discarded < LINGER_BYTES {
                 self.rbuf.clear();
-                match poll_fn(|cx| self.poll_read(cx)).await {
+                let read = poll_fn(|cx| {
+                    if self.shutdown.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Ok(0));
+                    }
+                    self.poll_read(cx)
+                });
+                match read.await {
                     Ok(n @ 1..) => discarded += n,
                     _ => break,
                 }

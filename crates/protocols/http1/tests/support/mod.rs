@@ -129,12 +129,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
                 Event::Head(h) => {
                     if h.status.is_informational() && h.status != StatusCode::SWITCHING_PROTOCOLS {
                         if interim {
-                            return Some(Reply { head: h, body: Bytes::new() });
+                            return Some(Reply {
+                                head: h,
+                                body: Bytes::new(),
+                            });
                         }
                         continue;
                     }
                     if h.status == StatusCode::SWITCHING_PROTOCOLS {
-                        return Some(Reply { head: h, body: Bytes::new() });
+                        return Some(Reply {
+                            head: h,
+                            body: Bytes::new(),
+                        });
                     }
                     head = Some(h);
                 }
@@ -197,6 +203,42 @@ pub async fn raw_exchange(addr: SocketAddr, raw: &[u8]) -> String {
         }
     })
     .await;
-    assert!(read.is_ok(), "server did not close the connection; got {:?}", String::from_utf8_lossy(&out));
+    assert!(
+        read.is_ok(),
+        "server did not close the connection; got {:?}",
+        String::from_utf8_lossy(&out)
+    );
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A server on an in-memory network, for paused-clock tests.
+pub struct MemServer {
+    pub net: ghostnet_transport::MemoryNetwork,
+    pub shutdown: Shutdown,
+    pub task: tokio::task::JoinHandle<ghostnet_http1::Result<()>>,
+}
+
+impl MemServer {
+    pub fn start<S: Service>(builder: ServerBuilder, service: S) -> Self {
+        let net = ghostnet_transport::MemoryNetwork::new();
+        let listener = net.listen(&"web.test:80".parse().unwrap()).unwrap();
+        let shutdown = Shutdown::with_deadline(Duration::from_secs(5));
+        let task = tokio::spawn(builder.build().serve(listener, service, shutdown.clone()));
+        Self {
+            net,
+            shutdown,
+            task,
+        }
+    }
+
+    pub async fn connect(&self) -> Client<ghostnet_transport::MemoryStream> {
+        use ghostnet_transport::Dial;
+        let s = self
+            .net
+            .dialer()
+            .dial(&"web.test:80".parse().unwrap())
+            .await
+            .unwrap();
+        Client::new(s)
+    }
 }
