@@ -43,8 +43,12 @@ mod server;
 pub mod upgrade;
 
 pub use body::{Body, BodySender, Frame};
+/// The `bytes` crate this crate's API uses.
+pub use bytes;
 pub use codec::Limits;
 pub use error::{Error, Result};
+/// The `http` crate this crate's API uses (`Request`, `Response`, `HeaderMap`, ...).
+pub use http;
 pub use server::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
     DEFAULT_MAX_DRAIN_BYTES, DEFAULT_WRITE_HIGH_WATER, Server, ServerBuilder, Service,

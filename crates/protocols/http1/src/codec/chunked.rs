@@ -10,7 +10,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http::HeaderMap;
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TE, TRAILER, TRANSFER_ENCODING};
 
-use crate::codec::head::{Scratch, check_line_endings};
+use crate::codec::head::{Scratch, check_line_endings, may_be_complete};
 use crate::codec::limits::{HEADER_SLOTS, Limits};
 use crate::error::{Error, Result};
 
@@ -54,6 +54,9 @@ pub(crate) struct ChunkedDecoder {
     max_ext: usize,
     max_trailer: usize,
     max_fields: usize,
+    /// Bytes of the current line (or trailer section) already searched for its end, so
+    /// input dripped byte by byte is scanned once, not once per byte.
+    scanned: usize,
 }
 
 impl ChunkedDecoder {
@@ -64,6 +67,7 @@ impl ChunkedDecoder {
             max_ext: limits.max_chunk_extension_bytes,
             max_trailer: limits.max_trailer_bytes,
             max_fields: limits.header_slots(),
+            scanned: 0,
         }
     }
 
@@ -121,7 +125,13 @@ impl ChunkedDecoder {
     fn size_line(&mut self, buf: &mut BytesMut) -> Result<Option<u64>> {
         let ext_left = self.max_ext.saturating_sub(self.ext_used);
         let max_line = MAX_SIZE_DIGITS + ext_left + 2;
-        let Some(lf) = buf.iter().take(max_line + 1).position(|&b| b == b'\n') else {
+        let from = self.scanned.min(buf.len());
+        let found = buf[from..]
+            .iter()
+            .take((max_line + 1).saturating_sub(from))
+            .position(|&b| b == b'\n');
+        let Some(lf) = found.map(|i| from + i) else {
+            self.scanned = buf.len();
             if buf.len() > max_line {
                 return Err(self.line_too_long(buf));
             }
@@ -188,6 +198,7 @@ impl ChunkedDecoder {
             }
         }
         let _ = buf.split_to(lf + 1);
+        self.scanned = 0;
         Ok(Some(size))
     }
 
@@ -214,6 +225,15 @@ impl ChunkedDecoder {
             }
             [] | b"\r" => return Ok(Chunk::NeedMore),
             _ => {}
+        }
+        // `\r\n` was handled above, so the section ends in a blank line after a field.
+        if !may_be_complete(buf, &mut self.scanned) {
+            if buf.len() > self.max_trailer {
+                return Err(Error::TrailersTooLarge {
+                    limit: self.max_trailer,
+                });
+            }
+            return Ok(Chunk::NeedMore);
         }
         let mut slots = [httparse::EMPTY_HEADER; HEADER_SLOTS];
         let slots = &mut slots[..self.max_fields];

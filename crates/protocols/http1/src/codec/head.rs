@@ -98,15 +98,35 @@ pub(crate) fn check_line_endings(head: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Whether `buf` may hold a complete head (or trailer section): it has a blank line,
+/// `\n\r\n` or `\n\n`. Only bytes from `*scanned` on (less a small overlap) are
+/// looked at, and `*scanned` is advanced, so a head dripped in byte by byte costs linear
+/// time instead of one full re-parse per byte.
+pub(crate) fn may_be_complete(buf: &[u8], scanned: &mut usize) -> bool {
+    let from = scanned.saturating_sub(2);
+    let found = buf[from.min(buf.len())..]
+        .windows(2)
+        .any(|w| w[0] == b'\n' && (w[1] == b'\n' || w[1] == b'\r'));
+    // `\n\r` is enough to try: the parse tells `\n\r\n` from `\n\rX`.
+    *scanned = buf.len();
+    found
+}
+
 /// Checks the growth of a partial head: over the size limit, or already broken by a
 /// bare LF, it is refused before more bytes are waited for.
 pub(crate) fn check_partial(buf: &[u8], limits: &Limits) -> Result<()> {
+    check_size(buf, limits)?;
+    check_line_endings(buf)
+}
+
+/// Refuses a partial head that is already over the size limit.
+pub(crate) fn check_size(buf: &[u8], limits: &Limits) -> Result<()> {
     if buf.len() > limits.max_head_bytes {
         return Err(Error::HeadTooLarge {
             limit: limits.max_head_bytes,
         });
     }
-    check_line_endings(buf)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -118,6 +138,22 @@ mod tests {
         assert!(check_line_endings(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").is_ok());
         assert!(check_line_endings(b"GET / HTTP/1.1\nHost: a\r\n\r\n").is_err());
         assert!(check_line_endings(b"\n").is_err());
+    }
+
+    #[test]
+    fn blank_line_detection_is_incremental() {
+        let mut scanned = 0;
+        assert!(!may_be_complete(
+            b"GET / HTTP/1.1\r\nHost: a\r",
+            &mut scanned
+        ));
+        assert_eq!(scanned, 24);
+        assert!(may_be_complete(
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            &mut scanned
+        ));
+        let mut scanned = 0;
+        assert!(may_be_complete(b"GET /\n\n", &mut scanned));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Method};
 
 use crate::codec::body_decoder::{BodyDecoder, Decoded};
-use crate::codec::head::Scratch;
+use crate::codec::head::{Scratch, check_size, may_be_complete};
 use crate::codec::limits::Limits;
 use crate::codec::request_head::{self, RequestHead};
 use crate::codec::response_head::{self, ResponseHead};
@@ -65,6 +65,8 @@ pub struct RequestDecoder {
     limits: Limits,
     state: State,
     scratch: Scratch,
+    /// Bytes of a partial head already searched for its blank line.
+    scanned: usize,
 }
 
 impl RequestDecoder {
@@ -74,6 +76,7 @@ impl RequestDecoder {
             limits,
             state: State::Head,
             scratch: Scratch::default(),
+            scanned: 0,
         }
     }
 
@@ -94,10 +97,15 @@ impl RequestDecoder {
     fn step(&mut self, buf: &mut BytesMut) -> Result<Event<RequestHead>> {
         match &mut self.state {
             State::Head => {
+                if !may_be_complete(buf, &mut self.scanned) {
+                    check_size(buf, &self.limits)?;
+                    return Ok(Event::NeedMore);
+                }
                 let Some(head) = request_head::parse_with(buf, &self.limits, &mut self.scratch)?
                 else {
                     return Ok(Event::NeedMore);
                 };
+                self.scanned = 0;
                 self.state = if head.upgrade {
                     State::Stopped
                 } else {
@@ -175,6 +183,8 @@ pub struct ResponseDecoder {
     state: State,
     method: Method,
     scratch: Scratch,
+    /// Bytes of a partial head already searched for its blank line.
+    scanned: usize,
 }
 
 impl ResponseDecoder {
@@ -185,6 +195,7 @@ impl ResponseDecoder {
             state: State::Head,
             method: Method::GET,
             scratch: Scratch::default(),
+            scanned: 0,
         }
     }
 
@@ -205,11 +216,16 @@ impl ResponseDecoder {
     fn step(&mut self, buf: &mut BytesMut) -> Result<Event<ResponseHead>> {
         match &mut self.state {
             State::Head => {
+                if !may_be_complete(buf, &mut self.scanned) {
+                    check_size(buf, &self.limits)?;
+                    return Ok(Event::NeedMore);
+                }
                 let Some(head) =
                     response_head::parse_with(buf, &self.limits, &self.method, &mut self.scratch)?
                 else {
                     return Ok(Event::NeedMore);
                 };
+                self.scanned = 0;
                 let interim = head.status.is_informational()
                     && head.status != http::StatusCode::SWITCHING_PROTOCOLS;
                 let tunnel = head.status == http::StatusCode::SWITCHING_PROTOCOLS

@@ -173,6 +173,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         }
     }
 
+    /// Reads exactly `n` raw bytes (after a 101), starting with what is already buffered.
+    pub async fn read_raw(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            let r = tokio::time::timeout(GUARD, self.io.read_buf(&mut self.buf))
+                .await
+                .expect("bytes in time")
+                .unwrap();
+            assert!(r > 0, "connection closed early");
+        }
+        self.buf.split_to(n).to_vec()
+    }
+
     /// Whether the server closed the connection (EOF, or reset) with nothing more sent.
     pub async fn is_closed(&mut self) -> bool {
         if !self.buf.is_empty() {
