@@ -37,6 +37,7 @@
 //! One [`Error`] enum; [`Error::status`] is the response status a server answers it with.
 
 mod body;
+pub mod client;
 pub mod codec;
 mod error;
 mod server;
