@@ -141,6 +141,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Peer<S> {
         }
     }
 
+    /// Bytes received but not decoded yet.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     pub async fn send(&mut self, raw: &[u8]) {
         let _ = self.io.write_all(raw).await;
     }
