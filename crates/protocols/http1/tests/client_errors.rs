@@ -94,7 +94,8 @@ async fn malformed_and_oversized_heads() {
         huge.extend_from_slice(format!("x-filler-{i}: {}\r\n", "y".repeat(40)).as_bytes());
     }
     huge.extend_from_slice(b"\r\n");
-    let cases: [(&[u8], fn(&Error) -> bool); 6] = [
+    type Expect = fn(&Error) -> bool;
+    let cases: [(&[u8], Expect); 6] = [
         (&huge, |e| matches!(e, Error::HeadTooLarge { limit: 4096 })),
         (b"HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n", |e| {
             matches!(e, Error::InvalidHead { .. })

@@ -40,7 +40,13 @@ pub struct Progress {
 
 enum Inner {
     Empty,
-    Wire(WireBody),
+    /// The whole body arrived with the head (the common small response): the connection
+    /// is already back in the pool.
+    Full {
+        data: Option<Bytes>,
+        len: u64,
+    },
+    Wire(Box<WireBody>),
     Decoding(Box<Decoding>),
 }
 
@@ -83,8 +89,15 @@ impl ResponseBody {
         Self::with_inner(Inner::Empty, u64::MAX)
     }
 
-    pub(crate) fn wire(wire: WireBody, limit: u64) -> Self {
-        Self::with_inner(Inner::Wire(wire), limit)
+    pub(crate) fn wire(mut wire: WireBody, limit: u64) -> Self {
+        let inner = match wire.take_complete() {
+            Some(data) => Inner::Full {
+                len: data.len() as u64,
+                data: Some(data),
+            },
+            None => Inner::Wire(Box::new(wire)),
+        };
+        Self::with_inner(inner, limit)
     }
 
     pub(crate) fn decoding(decoding: Decoding, limit: u64) -> Self {
@@ -116,6 +129,12 @@ impl ResponseBody {
     pub fn progress(&self) -> Progress {
         match &self.inner {
             Inner::Empty => Progress::default(),
+            // All of it arrived with the head, so all of it counts as received.
+            Inner::Full { len, .. } => Progress {
+                wire_bytes: *len,
+                decoded_bytes: *len,
+                wire_total: Some(*len),
+            },
             Inner::Wire(w) => Progress {
                 wire_bytes: w.received(),
                 decoded_bytes: w.received(),
@@ -134,6 +153,7 @@ impl ResponseBody {
     pub fn size_hint(&self) -> Option<u64> {
         match &self.inner {
             Inner::Empty => Some(0),
+            Inner::Full { len, .. } => Some(*len),
             Inner::Wire(w) => w.length(),
             Inner::Decoding(_) => None,
         }
@@ -154,6 +174,7 @@ impl ResponseBody {
         self.leftover.is_empty()
             && match &self.inner {
                 Inner::Empty => true,
+                Inner::Full { data, .. } => data.is_none(),
                 Inner::Wire(w) => w.is_end(),
                 Inner::Decoding(d) => d.is_end(),
             }
@@ -162,7 +183,7 @@ impl ResponseBody {
     /// The trailer fields of a chunked response that had them, once its end was read.
     pub fn trailers(&self) -> Option<&HeaderMap> {
         match &self.inner {
-            Inner::Empty => None,
+            Inner::Empty | Inner::Full { .. } => None,
             Inner::Wire(w) => w.trailers(),
             Inner::Decoding(d) => d.wire().and_then(WireBody::trailers),
         }
@@ -175,6 +196,7 @@ impl ResponseBody {
         }
         let next = match &mut self.inner {
             Inner::Empty => return Poll::Ready(None),
+            Inner::Full { data, .. } => data.take().map(Ok),
             Inner::Wire(w) => ready!(w.poll_chunk(cx)),
             Inner::Decoding(d) => ready!(d.poll_chunk(cx)),
         };
@@ -278,6 +300,7 @@ impl fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.inner {
             Inner::Empty => "empty",
+            Inner::Full { .. } => "full",
             Inner::Wire(_) => "stream",
             Inner::Decoding(_) => "decoding",
         };

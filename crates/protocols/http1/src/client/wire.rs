@@ -57,7 +57,9 @@ pub(crate) struct WireBody {
     decoder: ResponseDecoder,
     /// The response allows another request on this connection.
     keep_alive: bool,
-    /// Pieces decoded from the buffer before the body was handed out.
+    /// The first piece decoded from the buffer before the body was handed out (often
+    /// the whole body), then the others.
+    first: Option<Bytes>,
     ready: VecDeque<Bytes>,
     /// An error met while decoding ahead; reported after `ready`.
     deferred: Option<Error>,
@@ -88,6 +90,7 @@ impl WireBody {
             buf,
             decoder,
             keep_alive,
+            first: None,
             ready: VecDeque::new(),
             deferred: None,
             state: State::Reading,
@@ -107,7 +110,11 @@ impl WireBody {
             match self.decoder.decode(&mut self.buf) {
                 Ok(Event::Data(d)) => {
                     self.received += d.len() as u64;
-                    self.ready.push_back(d);
+                    if self.first.is_none() && self.ready.is_empty() {
+                        self.first = Some(d);
+                    } else {
+                        self.ready.push_back(d);
+                    }
                 }
                 Ok(Event::Trailers(t)) => self.trailers = Some(t),
                 Ok(Event::End) => return self.finish(),
@@ -141,7 +148,16 @@ impl WireBody {
 
     /// Whether every piece has been handed out.
     pub(crate) fn is_end(&self) -> bool {
-        self.state == State::Done && self.ready.is_empty()
+        self.state == State::Done && self.first.is_none() && self.ready.is_empty()
+    }
+
+    /// The whole body, when it was already complete in one piece (or none) without
+    /// trailers: the connection is back in the pool and nothing more needs this state.
+    pub(crate) fn take_complete(&mut self) -> Option<Bytes> {
+        if self.state != State::Done || self.trailers.is_some() || !self.ready.is_empty() {
+            return None;
+        }
+        Some(self.first.take().unwrap_or_default())
     }
 
     /// The end of the response: the connection goes back to the pool when the response
@@ -161,7 +177,7 @@ impl WireBody {
 
     /// The next piece of the body; `None` at its end.
     pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
-        if let Some(d) = self.ready.pop_front() {
+        if let Some(d) = self.first.take().or_else(|| self.ready.pop_front()) {
             return Poll::Ready(Some(Ok(d)));
         }
         if let Some(e) = self.deferred.take() {
