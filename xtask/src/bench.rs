@@ -16,11 +16,18 @@ struct Suite {
     packages: &'static [&'static str],
 }
 
-const SUITES: &[Suite] = &[Suite {
-    name: "runtime",
-    binaries: &["bench_runtime"],
-    packages: &[],
-}];
+const SUITES: &[Suite] = &[
+    Suite {
+        name: "runtime",
+        binaries: &["bench_runtime"],
+        packages: &[],
+    },
+    Suite {
+        name: "http1",
+        binaries: &["bench_http1"],
+        packages: &["wrk"],
+    },
+];
 
 /// Names accepted on the command line.
 pub(crate) fn suite_names() -> Vec<&'static str> {
