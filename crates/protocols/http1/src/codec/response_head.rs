@@ -95,7 +95,7 @@ pub(crate) fn parse_with(
     })?;
     scratch.record(&buf[..], res.headers);
     let head = buf.split_to(len).freeze();
-    let headers = scratch.header_map(&head)?;
+    let (headers, _) = scratch.header_map(&head)?;
     let version = if minor == 1 {
         Version::HTTP_11
     } else {
