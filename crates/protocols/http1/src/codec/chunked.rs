@@ -227,7 +227,7 @@ impl ChunkedDecoder {
             _ => {}
         }
         // `\r\n` was handled above, so the section ends in a blank line after a field.
-        if !may_be_complete(buf, &mut self.scanned) {
+        if !may_be_complete(buf, &mut self.scanned)? {
             if buf.len() > self.max_trailer {
                 return Err(Error::TrailersTooLarge {
                     limit: self.max_trailer,

@@ -183,30 +183,41 @@ pub(crate) fn check_line_endings(head: &[u8]) -> Result<()> {
 }
 
 /// Whether `buf` may hold a complete head (or trailer section): it has a blank line,
-/// `\n\r\n` or `\n\n`. Only bytes from `*scanned` on (less a small overlap) are
-/// looked at, and `*scanned` is advanced, so a head dripped in byte by byte costs linear
-/// time instead of one full re-parse per byte.
-pub(crate) fn may_be_complete(buf: &[u8], scanned: &mut usize) -> bool {
-    let mut from = scanned.saturating_sub(1).min(buf.len());
+/// `\n\r\n` or `\n\n`. Every LF met on the way must follow a CR (a bare LF is an
+/// error, found as soon as it arrives). Only bytes from `*scanned` on are looked at, and
+/// `*scanned` is advanced, so a head dripped in byte by byte costs linear time instead of
+/// one full re-parse per byte.
+pub(crate) fn may_be_complete(buf: &[u8], scanned: &mut usize) -> Result<bool> {
+    let mut from = (*scanned).min(buf.len());
     *scanned = buf.len();
     while let Some(i) = buf[from..].iter().position(|&b| b == b'\n') {
         let at = from + i;
+        if at == 0 || buf[at - 1] != b'\r' {
+            return Err(Error::InvalidHead {
+                reason: "bare LF where CRLF is required",
+            });
+        }
         // `\n\r` is enough to try: the parse tells `\n\r\n` from `\n\rX`.
         match buf.get(at + 1) {
-            Some(b'\n' | b'\r') => {
+            Some(b'\r') => {
                 // If the parse finds the head still partial, look here again next time.
                 *scanned = at;
-                return true;
+                return Ok(true);
+            }
+            Some(b'\n') => {
+                return Err(Error::InvalidHead {
+                    reason: "bare LF where CRLF is required",
+                });
             }
             Some(_) => from = at + 1,
             // The next byte decides: look at this LF again when it arrives.
             None => {
                 *scanned = at;
-                return false;
+                return Ok(false);
             }
         }
     }
-    false
+    Ok(false)
 }
 
 /// Checks the growth of a partial head: over the size limit, or already broken by a
@@ -240,21 +251,17 @@ mod tests {
     #[test]
     fn blank_line_detection_is_incremental() {
         let mut scanned = 0;
-        assert!(!may_be_complete(
-            b"GET / HTTP/1.1\r\nHost: a\r",
-            &mut scanned
-        ));
+        assert!(!may_be_complete(b"GET / HTTP/1.1\r\nHost: a\r", &mut scanned).unwrap());
         assert_eq!(scanned, 24);
-        assert!(may_be_complete(
-            b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
-            &mut scanned
-        ));
-        let mut scanned = 0;
-        assert!(may_be_complete(b"GET /\n\n", &mut scanned));
+        assert!(may_be_complete(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", &mut scanned).unwrap());
         // `\n\r` found but the final LF not yet there: found again on the next call.
         let mut scanned = 0;
-        assert!(may_be_complete(b"X: y\r\n\r", &mut scanned));
-        assert!(may_be_complete(b"X: y\r\n\r\n", &mut scanned));
+        assert!(may_be_complete(b"X: y\r\n\r", &mut scanned).unwrap());
+        assert!(may_be_complete(b"X: y\r\n\r\n", &mut scanned).unwrap());
+        // Bare LFs are refused as soon as they arrive.
+        assert!(may_be_complete(b"GET /\n", &mut 0).is_err());
+        assert!(may_be_complete(b"\n", &mut 0).is_err());
+        assert!(may_be_complete(b"GET /\r\n\n", &mut 0).is_err());
     }
 
     #[test]

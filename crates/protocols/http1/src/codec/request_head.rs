@@ -57,14 +57,18 @@ pub struct RequestHead {
 /// assert!(parse_request_head(&mut smuggle, &Limits::default()).is_err());
 /// ```
 pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>> {
-    parse_with(buf, limits, &mut Scratch::default())
+    parse_with(buf, limits, &mut Scratch::default(), false)
 }
 
-/// [`parse_request_head`] with per-connection scratch space (no allocation per head).
+/// [`parse_request_head`] with per-connection scratch space (no allocation per head);
+/// `lines_checked` when the caller already refused bare LFs ([`may_be_complete`]).
+///
+/// [`may_be_complete`]: crate::codec::head::may_be_complete
 pub(crate) fn parse_with(
     buf: &mut BytesMut,
     limits: &Limits,
     scratch: &mut Scratch,
+    lines_checked: bool,
 ) -> Result<Option<RequestHead>> {
     let mut slots = [const { MaybeUninit::uninit() }; HEADER_SLOTS];
     let slots = &mut slots[..limits.header_slots()];
@@ -91,7 +95,9 @@ pub(crate) fn parse_with(
             limit: limits.max_head_bytes,
         });
     }
-    check_line_endings(&buf[..len])?;
+    if !lines_checked {
+        check_line_endings(&buf[..len])?;
+    }
     let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
         return Err(Error::InvalidHead {
             reason: "incomplete request line",
