@@ -97,11 +97,12 @@ impl RequestDecoder {
     fn step(&mut self, buf: &mut BytesMut) -> Result<Event<RequestHead>> {
         match &mut self.state {
             State::Head => {
-                if !may_be_complete(buf, &mut self.scanned) {
+                if !may_be_complete(buf, &mut self.scanned)? {
                     check_size(buf, &self.limits)?;
                     return Ok(Event::NeedMore);
                 }
-                let Some(head) = request_head::parse_with(buf, &self.limits, &mut self.scratch)?
+                let Some(head) =
+                    request_head::parse_with(buf, &self.limits, &mut self.scratch, true)?
                 else {
                     return Ok(Event::NeedMore);
                 };
@@ -216,12 +217,17 @@ impl ResponseDecoder {
     fn step(&mut self, buf: &mut BytesMut) -> Result<Event<ResponseHead>> {
         match &mut self.state {
             State::Head => {
-                if !may_be_complete(buf, &mut self.scanned) {
+                if !may_be_complete(buf, &mut self.scanned)? {
                     check_size(buf, &self.limits)?;
                     return Ok(Event::NeedMore);
                 }
-                let Some(head) =
-                    response_head::parse_with(buf, &self.limits, &self.method, &mut self.scratch)?
+                let Some(head) = response_head::parse_with(
+                    buf,
+                    &self.limits,
+                    &self.method,
+                    &mut self.scratch,
+                    true,
+                )?
                 else {
                     return Ok(Event::NeedMore);
                 };
