@@ -11,8 +11,9 @@
 //! current-thread runtime, so server and client get one core each. Sides alternate
 //! (A B B A ...) as `shared/bench.md` asks; medians of req/s are reported.
 //!
-//! `--quick` runs fewer, shorter rounds. Prints a JSON array of results (for
-//! `cargo xtask bench`, once registered there).
+//! `--quick` runs fewer, shorter rounds. `--profile ours|reqwest|hyper` runs only that
+//! side, 5,000 requests, for `valgrind --tool=callgrind`. Prints a JSON array of results
+//! (for `cargo xtask bench`, once registered there).
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -43,6 +44,15 @@ fn main() {
         .build()
         .expect("client runtime");
     let per_sec = |secs: f64| f64::from(requests) / secs;
+    if let Some(side) = profile_side() {
+        let secs = match side.as_str() {
+            "ours" => rt.block_on(ghostnet_client(&url, 5000)),
+            "reqwest" => rt.block_on(reqwest_client(&url, 5000)),
+            _ => rt.block_on(hyper_util_client(&url, 5000)),
+        };
+        println!("{side}: {:.0} req/s", 5000.0 / secs);
+        return;
+    }
 
     let ours = || per_sec(rt.block_on(ghostnet_client(&url, requests)));
     let m = alternate(runs, ours, || {
@@ -68,6 +78,17 @@ fn main() {
         CMD,
     );
     emit(&[vs_reqwest, vs_hyper]);
+}
+
+/// The side named by `--profile SIDE`, if any.
+fn profile_side() -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--profile")?;
+    Some(
+        args.get(at + 1)
+            .cloned()
+            .unwrap_or_else(|| "ours".to_owned()),
+    )
 }
 
 /// ghostnet-http1's server on 127.0.0.1:0, on its own thread and current-thread runtime.

@@ -135,3 +135,44 @@ async fn a_cancelled_exchange_closes_its_connection() {
     assert_eq!(client.http_pool().stats().created, 2);
     assert_eq!(seen.connections(), 2);
 }
+
+#[tokio::test]
+async fn a_dropped_body_whose_rest_already_arrived_is_drained_for_reuse() {
+    let net = MemoryNetwork::new();
+    let (go_tx, go_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let go_rx = std::sync::Arc::new(tokio::sync::Mutex::new(go_rx));
+    let (base, seen) = raw_memory(&net, "drain.test", move |_, mut peer, seen| {
+        let (go_rx, sent_tx) = (go_rx.clone(), sent_tx.clone());
+        async move {
+            while let Some(req) = peer.read_request().await {
+                seen.request();
+                if req.head.uri.path() == "/split" {
+                    peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst")
+                        .await;
+                    go_rx.lock().await.recv().await;
+                    peer.send(b"-rest").await;
+                    sent_tx.send(()).await.unwrap();
+                } else {
+                    peer.send(&ok("next")).await;
+                }
+            }
+        }
+    });
+    let client = memory_client(&net, Client::builder());
+    let body = client
+        .get(&format!("{base}/split"))
+        .await
+        .unwrap()
+        .into_body();
+    assert!(!body.is_end_stream());
+    go_tx.send(()).await.unwrap();
+    sent_rx.recv().await.unwrap();
+    drop(body); // the rest is in the pipe: finished without waiting, connection kept
+    let stats = client.http_pool().stats();
+    assert_eq!((stats.idle, stats.discarded), (1, 0));
+    let r = client.get(&format!("{base}/next")).await.unwrap();
+    assert_eq!(r.into_body().text().await.unwrap(), "next");
+    assert_eq!(client.http_pool().stats().created, 1);
+    assert_eq!(seen.connections(), 1);
+}

@@ -89,15 +89,22 @@ impl ResponseBody {
         Self::with_inner(Inner::Empty, u64::MAX)
     }
 
-    pub(crate) fn wire(mut wire: WireBody, limit: u64) -> Self {
-        let inner = match wire.take_complete() {
-            Some(data) => Inner::Full {
-                len: data.len() as u64,
+    pub(crate) fn full(data: Bytes, limit: u64) -> Self {
+        let len = data.len() as u64;
+        Self::with_inner(
+            Inner::Full {
                 data: Some(data),
+                len,
             },
-            None => Inner::Wire(Box::new(wire)),
-        };
-        Self::with_inner(inner, limit)
+            limit,
+        )
+    }
+
+    pub(crate) fn wire(mut wire: WireBody, limit: u64) -> Self {
+        match wire.take_complete() {
+            Some(data) => Self::full(data, limit),
+            None => Self::with_inner(Inner::Wire(Box::new(wire)), limit),
+        }
     }
 
     pub(crate) fn decoding(decoding: Decoding, limit: u64) -> Self {

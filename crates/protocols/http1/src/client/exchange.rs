@@ -6,6 +6,9 @@
 //! when the response has been read to its end (see [`WireBody`]): an exchange cancelled
 //! at any await point closes its connection instead of handing a half-read one on.
 
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -15,12 +18,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::body::{Body, Frame};
 use crate::client::body::ResponseBody;
-use crate::client::conn::BoxConn;
+use crate::client::conn::Conn;
 use crate::client::decode::{Coding, Decoding};
 use crate::client::encode::{Extra, encode_request_head, framing};
 use crate::client::wire::{Deadlines, WireBody};
 use crate::codec::body_length::has_token;
-use crate::codec::{BodyEncoder, Event, Limits, ResponseDecoder, ResponseHead};
+use crate::codec::{BodyEncoder, BodyLength, Event, Limits, ResponseDecoder, ResponseHead};
 use crate::error::{Error, Result};
 
 /// Request bodies up to this size are copied behind the head and sent in one write.
@@ -88,8 +91,8 @@ impl From<Error> for Failure {
 
 /// Sends one request on `conn` and returns the response with its body still on the
 /// connection (or already complete, for small responses).
-pub(crate) async fn exchange(
-    mut conn: BoxConn,
+pub(crate) async fn exchange<C: Conn + 'static>(
+    mut conn: C,
     plan: &Plan<'_>,
     body: OutBody,
 ) -> Result<Response<ResponseBody>, Failure> {
@@ -168,9 +171,9 @@ pub(crate) async fn exchange(
 }
 
 /// Builds the response; the body takes the connection.
-fn respond(
-    mut conn: BoxConn,
-    buf: BytesMut,
+fn respond<C: Conn + 'static>(
+    mut conn: C,
+    mut buf: BytesMut,
     decoder: ResponseDecoder,
     head: ResponseHead,
     keep_alive: bool,
@@ -183,21 +186,32 @@ fn respond(
         body: length,
         ..
     } = head;
+    let coding = Coding::of(&headers).filter(|_| plan.decompress);
     let body = if length.is_empty() {
         // No body (HEAD, 204, 304, Content-Length: 0): the connection is free now.
         conn.set_reusable(keep_alive && buf.is_empty());
         drop(conn);
         ResponseBody::empty()
+    } else if let (BodyLength::Length(n), None) = (length, coding)
+        && buf.len() as u64 >= n
+        && plan.limits.max_body_bytes.is_none_or(|max| n <= max)
+    {
+        // The whole body came with the head (the common small response): take it as it
+        // is, exactly as the codec's length decoder would, and free the connection.
+        let data = buf.split_to(n as usize).freeze();
+        conn.set_reusable(keep_alive && buf.is_empty());
+        drop(conn);
+        ResponseBody::full(data, plan.max_buffered_body_bytes)
     } else {
         let wire = WireBody::new(
-            conn,
+            Box::new(conn),
             buf,
             decoder,
             keep_alive,
             length.exact(),
             plan.deadlines,
         );
-        match Coding::of(&headers).filter(|_| plan.decompress) {
+        match coding {
             Some(coding) => {
                 // They describe the encoded bytes, not what the reader gets.
                 headers.remove(CONTENT_ENCODING);
@@ -226,7 +240,7 @@ struct HeadReader<'a> {
 
 impl HeadReader<'_> {
     /// The next head, interim or final.
-    async fn read_head(&mut self, conn: &mut BoxConn) -> Result<ResponseHead, Failure> {
+    async fn read_head(&mut self, conn: &mut impl Conn) -> Result<ResponseHead, Failure> {
         loop {
             match self.decoder.decode(self.buf)? {
                 Event::Head(head) => return Ok(head),
@@ -267,7 +281,7 @@ impl HeadReader<'_> {
     }
 
     /// The final head, skipping interim ones (100, 103, ...).
-    async fn read_final(&mut self, conn: &mut BoxConn) -> Result<ResponseHead, Failure> {
+    async fn read_final(&mut self, conn: &mut impl Conn) -> Result<ResponseHead, Failure> {
         loop {
             let head = self.read_head(conn).await?;
             check_not_switching(&head)?;
@@ -280,7 +294,7 @@ impl HeadReader<'_> {
     /// `100 Continue` or the final head, skipping other interim ones.
     async fn read_final_or_continue(
         &mut self,
-        conn: &mut BoxConn,
+        conn: &mut impl Conn,
     ) -> Result<ResponseHead, Failure> {
         loop {
             let head = self.read_head(conn).await?;
@@ -317,15 +331,30 @@ fn write_timeout(after: Duration) -> Failure {
     .into()
 }
 
+/// `fut` within `limit`, without arming a timer when it is ready at its first poll (the
+/// common case: a write into a socket buffer with room).
+async fn timed<F: Future>(limit: Duration, fut: F) -> ghostnet_runtime::Result<F::Output> {
+    let mut fut = pin!(fut);
+    let first = poll_fn(|cx| match fut.as_mut().poll(cx) {
+        Poll::Ready(v) => Poll::Ready(Some(v)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await;
+    match first {
+        Some(v) => Ok(v),
+        None => ghostnet_runtime::timeout(limit, fut).await,
+    }
+}
+
 /// Writes all of `data`, failing when one write makes no progress for `idle`.
 async fn write_all(
-    conn: &mut BoxConn,
+    conn: &mut impl Conn,
     mut data: &[u8],
     idle: Duration,
     reader: &HeadReader<'_>,
 ) -> Result<(), Failure> {
     while !data.is_empty() {
-        match ghostnet_runtime::timeout(idle, conn.write(data)).await {
+        match timed(idle, conn.write(data)).await {
             Ok(Ok(0)) => {
                 return Err(io_failure(std::io::ErrorKind::WriteZero.into(), reader));
             }
@@ -337,8 +366,12 @@ async fn write_all(
     Ok(())
 }
 
-async fn flush(conn: &mut BoxConn, idle: Duration, reader: &HeadReader<'_>) -> Result<(), Failure> {
-    match ghostnet_runtime::timeout(idle, conn.flush()).await {
+async fn flush(
+    conn: &mut impl Conn,
+    idle: Duration,
+    reader: &HeadReader<'_>,
+) -> Result<(), Failure> {
+    match timed(idle, conn.flush()).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(io_failure(e, reader)),
         Err(_) => Err(write_timeout(idle)),
@@ -357,7 +390,7 @@ fn length_mismatch(e: Error) -> Error {
 
 /// Sends `out` (the head, unless already sent) and the body in its framing.
 async fn send_body(
-    conn: &mut BoxConn,
+    conn: &mut impl Conn,
     out: &mut Vec<u8>,
     body: OutBody,
     mut encoder: BodyEncoder,

@@ -16,20 +16,22 @@ use crate::body::{Body, Kind};
 use crate::client::body::ResponseBody;
 use crate::client::config::{ClientBuilder, Config, Effective, RequestOptions};
 use crate::client::exchange::{OutBody, Plan, exchange};
-use crate::client::origin::{Origin, Scheme};
+use crate::client::origin::{Endpoint, Endpoints, Scheme};
 use crate::client::redirect::{next_hop, rewrite_headers};
 use crate::client::wire::{Deadlines, WHAT_TOTAL};
 use crate::error::{Error, Result};
 
-/// The URI a response came from, after any redirects: in every response's extensions.
+/// The URI a response came from when redirects were followed: in the response's
+/// extensions then (without redirects it is the request's own URI).
 ///
 /// ```no_run
 /// # async fn demo() -> ghostnet_http1::Result<()> {
 /// use ghostnet_http1::client::{Client, EffectiveUri};
 ///
 /// let response = Client::new().get("http://example.com/old").await?;
-/// let final_uri = &response.extensions().get::<EffectiveUri>().unwrap().0;
-/// println!("served from {final_uri}");
+/// if let Some(EffectiveUri(final_uri)) = response.extensions().get::<EffectiveUri>() {
+///     println!("redirected to {final_uri}");
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +91,7 @@ pub struct Client<D: Dial + Clone = TcpDialer> {
 struct Shared<D: Dial> {
     http: Pool<D>,
     config: Config,
+    endpoints: Endpoints,
 }
 
 impl Client {
@@ -137,7 +140,11 @@ impl<D: Dial + Clone> Client<D> {
         let http = Pool::with_config(dialer.clone(), config.pool.clone())
             .unwrap_or_else(|_| Pool::new(dialer));
         Self {
-            inner: Arc::new(Shared { http, config }),
+            inner: Arc::new(Shared {
+                http,
+                config,
+                endpoints: Endpoints::default(),
+            }),
         }
     }
 
@@ -205,11 +212,11 @@ impl<D: Dial + Clone> Client<D> {
     ) -> Result<Response<ResponseBody>> {
         let (mut parts, body) = req.into_parts();
         let mut payload = Payload::new(body);
-        let mut origin = Origin::of(&parts.uri)?;
         let mut hops = 0;
         loop {
+            let endpoint = self.inner.endpoints.get(&parts.uri)?;
             let mut response = self
-                .send(&origin, &parts, &mut payload, effective, total)
+                .send(&endpoint, &parts, &mut payload, effective, total)
                 .await?;
             let hop = if effective.max_redirects == 0 {
                 None
@@ -219,13 +226,15 @@ impl<D: Dial + Clone> Client<D> {
                     &parts.method,
                     response.headers().get(LOCATION),
                     &parts.uri,
-                    &origin,
+                    &endpoint.origin,
                     self.inner.config.allow_https_downgrade,
                 )?
             };
             // A streamed body cannot be sent again: the caller gets the redirect itself.
             let Some(hop) = hop.filter(|h| !h.keep_body || payload.is_replayable()) else {
-                response.extensions_mut().insert(EffectiveUri(parts.uri));
+                if hops > 0 {
+                    response.extensions_mut().insert(EffectiveUri(parts.uri));
+                }
                 return Ok(response);
             };
             hops += 1;
@@ -244,14 +253,13 @@ impl<D: Dial + Clone> Client<D> {
             tracing::debug!(from = %parts.uri, to = %hop.uri, "following redirect");
             parts.method = hop.method;
             parts.uri = hop.uri;
-            origin = hop.origin;
         }
     }
 
     /// One hop: the request to `origin`, with the stale-connection retry.
     async fn send(
         &self,
-        origin: &Origin,
+        endpoint: &Endpoint,
         parts: &Parts,
         payload: &mut Payload,
         effective: &Effective,
@@ -265,7 +273,7 @@ impl<D: Dial + Clone> Client<D> {
             method: &parts.method,
             uri: &parts.uri,
             headers: &parts.headers,
-            host: origin.host_header(),
+            host: endpoint.host.clone(),
             user_agent: config.user_agent.as_ref(),
             limits: &config.limits,
             request_timeout: effective.request_timeout,
@@ -279,9 +287,8 @@ impl<D: Dial + Clone> Client<D> {
             expect_continue_threshold: config.expect_continue_threshold,
             expect_continue_timeout: config.expect_continue_timeout,
         };
-        let key = origin.key()?;
-        match origin.scheme {
-            Scheme::Http => send_with_retry(&self.inner.http, &key, &plan, payload).await,
+        match endpoint.origin.scheme {
+            Scheme::Http => send_with_retry(&self.inner.http, &endpoint.key, &plan, payload).await,
             Scheme::Https => Err(Error::UnsupportedScheme {
                 scheme: "https".to_owned(),
             }),
@@ -299,7 +306,7 @@ async fn send_with_retry<D: Dial>(
 ) -> Result<Response<ResponseBody>> {
     let conn = pool.get(key).await.map_err(Error::Connect)?;
     let reused = conn.is_reused();
-    let failure = match exchange(Box::new(conn), plan, payload.take()?).await {
+    let failure = match exchange(conn, plan, payload.take()?).await {
         Ok(response) => return Ok(response),
         Err(f) if !f.unanswered => return Err(f.error),
         Err(f) => f,
@@ -318,7 +325,7 @@ async fn send_with_retry<D: Dial>(
     }
     tracing::debug!(%key, "pooled connection was stale; retrying once on a new connection");
     let conn = pool.get_new(key).await.map_err(Error::Connect)?;
-    match exchange(Box::new(conn), plan, payload.take()?).await {
+    match exchange(conn, plan, payload.take()?).await {
         Ok(response) => Ok(response),
         Err(f) if f.unanswered => Err(no_response(plan.method, None, f.error)),
         Err(f) => Err(f.error),

@@ -1,11 +1,14 @@
 //! Where a request goes: the scheme, host and port of its URI, the pool key that selects
 //! a connection, and the `Host` field value.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use bytes::{BufMut, BytesMut};
 use ghostnet_transport::Target;
 use ghostnet_transport::pool::PoolKey;
 use http::header::HeaderValue;
-use http::uri::{Scheme as UriScheme, Uri};
+use http::uri::{Authority, Scheme as UriScheme, Uri};
 
 use crate::error::{Error, Result};
 
@@ -119,6 +122,58 @@ impl std::fmt::Display for Origin {
     }
 }
 
+/// What requests to one origin need, worked out once: the origin, its pool key (a
+/// lowercased, hashed copy of the host) and its `Host` value.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) origin: Origin,
+    pub(crate) key: PoolKey,
+    pub(crate) host: HeaderValue,
+}
+
+/// Origins a client used lately, so that a request to a known one builds nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Endpoints {
+    recent: Mutex<VecDeque<(UriScheme, Authority, Arc<Endpoint>)>>,
+}
+
+impl Endpoints {
+    /// Origins remembered; the least recently added goes first.
+    const CAPACITY: usize = 32;
+
+    /// The endpoint of `uri`'s origin, or why `uri` cannot be requested.
+    pub(crate) fn get(&self, uri: &Uri) -> Result<Arc<Endpoint>> {
+        let lock = || self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            // Not absolute: `of` says what is missing.
+            return Ok(Arc::new(Origin::of(uri)?.endpoint()?));
+        };
+        if let Some((_, _, e)) = lock()
+            .iter()
+            .find(|(s, a, _)| s == scheme && a == authority)
+        {
+            return Ok(Arc::clone(e));
+        }
+        let endpoint = Arc::new(Origin::of(uri)?.endpoint()?);
+        let mut recent = lock();
+        if recent.len() == Self::CAPACITY {
+            recent.pop_front();
+        }
+        recent.push_back((scheme.clone(), authority.clone(), Arc::clone(&endpoint)));
+        Ok(endpoint)
+    }
+}
+
+impl Origin {
+    fn endpoint(self) -> Result<Endpoint> {
+        Ok(Endpoint {
+            key: self.key()?,
+            host: self.host_header(),
+            origin: self,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +205,26 @@ mod tests {
         assert!(!a.same_as(&origin("https://a.test/").unwrap()));
         assert!(!a.same_as(&origin("http://a.test:81/").unwrap()));
         assert!(!a.same_as(&origin("http://b.test/").unwrap()));
+    }
+
+    #[test]
+    fn endpoints_are_remembered_per_origin() {
+        let cache = Endpoints::default();
+        let a = cache.get(&"http://a.test/x".parse().unwrap()).unwrap();
+        let again = cache
+            .get(&"http://a.test/other?q".parse().unwrap())
+            .unwrap();
+        assert!(Arc::ptr_eq(&a, &again));
+        let b = cache.get(&"http://a.test:8080/".parse().unwrap()).unwrap();
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert_eq!(b.host, "a.test:8080");
+        assert!(cache.get(&"http://u@a.test/".parse().unwrap()).is_err());
+        for port in 1..100u16 {
+            cache
+                .get(&format!("http://c.test:{port}/").parse().unwrap())
+                .unwrap();
+        }
+        assert_eq!(cache.recent.lock().unwrap().len(), Endpoints::CAPACITY);
     }
 
     #[test]

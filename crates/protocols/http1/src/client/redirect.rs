@@ -18,7 +18,6 @@ pub const DEFAULT_MAX_REDIRECTS: usize = 10;
 #[derive(Debug)]
 pub(crate) struct Hop {
     pub(crate) uri: Uri,
-    pub(crate) origin: Origin,
     pub(crate) method: Method,
     /// Send the body again (307, 308, and 301/302 of anything but POST).
     pub(crate) keep_body: bool,
@@ -82,7 +81,6 @@ pub(crate) fn next_hop(
     Ok(Some(Hop {
         cross_origin: !origin.same_as(current_origin),
         uri,
-        origin,
         method,
         keep_body,
     }))

@@ -68,7 +68,9 @@ pub(crate) struct WireBody {
     received: u64,
     length: Option<u64>,
     deadlines: Deadlines,
-    last_byte: Instant,
+    /// When the last byte came; set at the first wait (reading the clock only when a
+    /// read would block).
+    last_byte: Option<Instant>,
     /// Wakes the task at the nearer deadline; created at the first wait.
     timer: Option<Pin<Box<Sleep>>>,
 }
@@ -98,7 +100,7 @@ impl WireBody {
             received: 0,
             length,
             deadlines,
-            last_byte: Instant::now(),
+            last_byte: None,
             timer: None,
         };
         body.decode_buffered();
@@ -227,7 +229,11 @@ impl WireBody {
                     }
                     Err(e) => return self.fail(e),
                 },
-                Poll::Ready(Ok(_)) => self.last_byte = Instant::now(),
+                Poll::Ready(Ok(_)) => {
+                    if self.last_byte.is_some() {
+                        self.last_byte = Some(Instant::now());
+                    }
+                }
                 Poll::Ready(Err(e)) => return self.fail(Error::Io(e)),
             }
         }
@@ -237,8 +243,9 @@ impl WireBody {
     /// timer for the nearer one. The timer is moved only when it fires early (bytes came
     /// meanwhile), not on every read.
     fn poll_deadlines(&mut self, cx: &mut Context<'_>) -> Poll<Error> {
+        let last_byte = *self.last_byte.get_or_insert_with(Instant::now);
         loop {
-            let idle_due = self.last_byte + self.deadlines.idle;
+            let idle_due = last_byte + self.deadlines.idle;
             let due = match self.deadlines.total {
                 Some((at, _)) => at.min(idle_due),
                 None => idle_due,
