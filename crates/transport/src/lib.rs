@@ -18,12 +18,14 @@ mod error;
 mod memory;
 mod stream;
 mod target;
+pub mod tls;
 mod traits;
 
 pub use error::{Error, Result};
 pub use memory::{DEFAULT_PIPE_BUFFER, MemoryDialer, MemoryListener, MemoryNetwork, MemoryStream};
 pub use stream::{BoxStream, ConnectionInfo, Stream, is_closed_or_dirty};
 pub use target::{Host, Target};
+pub use tls::{TlsClientConfig, TlsDialer, TlsListener, TlsServerConfig, TlsStream};
 pub use traits::{
     BoxDatagram, BoxDial, BoxFuture, BoxListen, Datagram, Dial, DynDatagram, DynDial, DynListen,
     Listen,
