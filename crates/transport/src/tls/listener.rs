@@ -252,7 +252,7 @@ async fn handshake<L: Listen>(
     tx: mpsc::Sender<Ready<L::Stream>>,
 ) {
     let shared = &slot.shared;
-    match shared.config.accept_from(stream, peer.to_string()).await {
+    match shared.config.accept_from(stream, Some(peer)).await {
         Ok(tls) => {
             shared.ok.fetch_add(1, Ordering::Relaxed);
             let _ = tx.send(Ok((tls, peer))).await;

@@ -1,6 +1,7 @@
 //! [`TlsServerConfig`]: the server's certificate (reloadable), ALPN, client authentication
 //! and handshake limits.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,25 +105,24 @@ impl TlsServerConfig {
     /// [`TlsListener`](super::TlsListener) does this for every connection; call it
     /// directly to add TLS to a stream accepted some other way.
     pub async fn accept<S: Stream>(&self, stream: S) -> Result<TlsStream<S>> {
-        let peer = stream
-            .info()
-            .peer_addr
-            .map_or_else(|| "a client".to_owned(), |a| a.to_string());
+        let peer = stream.info().peer_addr;
         self.accept_from(stream, peer).await
     }
 
-    /// [`accept`](Self::accept) with the peer's name for errors already known.
+    /// [`accept`](Self::accept) with the peer's address (for errors) already known.
     pub(crate) async fn accept_from<S: Stream>(
         &self,
         stream: S,
-        peer: String,
+        peer: Option<SocketAddr>,
     ) -> Result<TlsStream<S>> {
+        // Formatted only on failure: the happy path allocates nothing for it.
+        let name = || peer.map_or_else(|| "a client".to_owned(), |a| a.to_string());
         let handshake = self.acceptor.accept(Vectored(stream));
         match ghostnet_runtime::timeout(self.handshake_timeout, handshake).await {
             Ok(Ok(tls)) => Ok(TlsStream::from_server(tls)),
-            Ok(Err(e)) => Err(tls_error(Side::Server, peer, e)),
+            Ok(Err(e)) => Err(tls_error(Side::Server, name(), e)),
             Err(_) => Err(Error::TlsHandshakeTimeout {
-                peer,
+                peer: name(),
                 after: self.handshake_timeout,
             }),
         }

@@ -1,7 +1,6 @@
 //! [`TlsStream`]: an encrypted [`Stream`] over any inner stream, client or server side.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -23,25 +22,41 @@ use crate::stream::{ConnectionInfo, Stream};
 /// `io::Error`s wrapping a worded [`Error::Tls`](crate::Error::Tls).
 pub struct TlsStream<S> {
     inner: tokio_rustls::TlsStream<Vectored<S>>,
-    /// The inner stream's peer address, captured once so error messages can name it.
-    peer: Option<SocketAddr>,
 }
 
 impl<S: Stream> TlsStream<S> {
     pub(crate) fn from_client(inner: tokio_rustls::client::TlsStream<Vectored<S>>) -> Self {
-        let peer = inner.get_ref().0.0.info().peer_addr;
         Self {
             inner: inner.into(),
-            peer,
         }
     }
 
     pub(crate) fn from_server(inner: tokio_rustls::server::TlsStream<Vectored<S>>) -> Self {
-        let peer = inner.get_ref().0.0.info().peer_addr;
         Self {
             inner: inner.into(),
-            peer,
         }
+    }
+
+    /// Rewords an I/O error that carries a rustls error (an alert, a bad record). The
+    /// peer's address is looked up only here: for TCP it costs a system call, too much to
+    /// pay on every connection for the rare error.
+    #[cold]
+    fn reword(&self, e: io::Error) -> io::Error {
+        if rustls_error(&e).is_none() {
+            return e;
+        }
+        let side = if self.is_client() {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let peer = self
+            .get_ref()
+            .info()
+            .peer_addr
+            .map_or_else(|| "the peer".to_owned(), |a| a.to_string());
+        let kind = e.kind();
+        io::Error::new(kind, tls_error(side, peer, e))
     }
 }
 
@@ -89,31 +104,12 @@ impl<S> TlsStream<S> {
             tokio_rustls::TlsStream::Client(_) => None,
         }
     }
-
-    /// Rewords an I/O error that carries a rustls error (an alert, a bad record).
-    #[cold]
-    fn reword(&self, e: io::Error) -> io::Error {
-        if rustls_error(&e).is_none() {
-            return e;
-        }
-        let side = if self.is_client() {
-            Side::Client
-        } else {
-            Side::Server
-        };
-        let peer = self
-            .peer
-            .map_or_else(|| "the peer".to_owned(), |a| a.to_string());
-        let kind = e.kind();
-        io::Error::new(kind, tls_error(side, peer, e))
-    }
 }
 
 impl<S> std::fmt::Debug for TlsStream<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsStream")
             .field("client", &self.is_client())
-            .field("peer", &self.peer)
             .field("version", &self.protocol_version())
             .field(
                 "alpn",
@@ -131,7 +127,7 @@ impl<S: Stream> Stream for TlsStream<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
+impl<S: Stream> AsyncRead for TlsStream<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -144,7 +140,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
+impl<S: Stream> AsyncWrite for TlsStream<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
