@@ -6,6 +6,7 @@
 //! | feature | module | what it is |
 //! |---|---|---|
 //! | `runtime` (default) | [`runtime`] | tasks, groups, channels, sync, combinators, shutdown, presets |
+//! | `transport` | [`transport`] | `Dial` / `Listen` / `Datagram`, in-memory transport, TLS (rustls, ring) |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -18,3 +19,7 @@
 #[cfg(feature = "runtime")]
 #[doc(inline)]
 pub use ghostnet_runtime as runtime;
+
+#[cfg(feature = "transport")]
+#[doc(inline)]
+pub use ghostnet_transport as transport;
