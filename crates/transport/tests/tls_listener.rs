@@ -195,6 +195,29 @@ async fn errors_of_the_inner_listener_are_passed_through() {
     let _ = connect(&dialer, &listener, &t("api.test:443")).await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_accept_loses_no_connection() {
+    let ca = Ca::new("test CA");
+    let net = MemoryNetwork::new();
+    let listener = TlsListener::new(
+        net.listen(&t("api.test:443")).unwrap(),
+        server(&ca.server_leaf(&["api.test"])).build().unwrap(),
+    );
+    let dialer = TlsDialer::new(net.dialer(), client(&ca).build().unwrap());
+
+    // An accept that is waiting when the connection arrives, then dropped (as in a
+    // `select!` that another branch won).
+    let mut waiting = Box::pin(listener.accept());
+    let idle = tokio::time::timeout(Duration::from_millis(1), &mut waiting).await;
+    assert!(idle.is_err(), "nothing to accept yet");
+    let _client = dialer.dial(&t("api.test:443")).await.unwrap();
+    tokio::task::yield_now().await;
+    drop(waiting);
+
+    let next = tokio::time::timeout(Duration::from_secs(60), listener.accept()).await;
+    assert!(next.expect("the connection was lost").is_ok());
+}
+
 #[tokio::test]
 async fn dropping_the_listener_releases_the_inner_one() {
     let ca = Ca::new("test CA");

@@ -31,6 +31,9 @@ type Ready<S> = Result<(TlsStream<S>, SocketAddr)>;
 /// yet taken by `accept`, the task stops accepting and new connections wait in the inner
 /// listener's backlog.
 ///
+/// `accept` is cancel-safe (e.g. in `select!` with a shutdown signal): a finished
+/// connection stays queued until an `accept` returns it.
+///
 /// The task starts when the listener is created inside a tokio runtime (or at the first
 /// `accept`) and stops when the listener is dropped; handshakes still in progress are
 /// then dropped. Connections already returned are unaffected.

@@ -21,6 +21,10 @@ use super::{
 use crate::error::{Error, Result};
 use crate::stream::Stream;
 
+/// The largest `max_handshakes` accepted: far above what one process can handshake at
+/// once, and well inside what tokio's semaphores and channels can count.
+const MAX_HANDSHAKES_LIMIT: usize = 1 << 20;
+
 /// Whether the server asks clients for a certificate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ClientAuth {
@@ -250,10 +254,14 @@ impl TlsServerConfigBuilder {
     pub fn build(self) -> Result<TlsServerConfig> {
         check_alpn(&self.alpn)?;
         check_timeout(self.handshake_timeout)?;
-        if self.max_handshakes == 0 {
+        if !(1..=MAX_HANDSHAKES_LIMIT).contains(&self.max_handshakes) {
             return Err(Error::InvalidConfig {
                 field: "max_handshakes",
-                reason: format!("must be at least 1 (the default is {DEFAULT_MAX_HANDSHAKES})"),
+                reason: format!(
+                    "must be from 1 to {MAX_HANDSHAKES_LIMIT}, got {} (the default is \
+                     {DEFAULT_MAX_HANDSHAKES})",
+                    self.max_handshakes
+                ),
             });
         }
         let (cert, key) = self.cert.clone().ok_or_else(|| Error::InvalidConfig {
@@ -348,6 +356,8 @@ mod tests {
                 ..
             }
         ));
+        let e = b().max_handshakes(usize::MAX).build().unwrap_err();
+        assert!(e.to_string().contains("from 1 to 1048576"), "{e}");
         let e = b().handshake_timeout(Duration::ZERO).build().unwrap_err();
         assert!(matches!(
             e,
