@@ -40,7 +40,7 @@ fn main() {
     let args = SuiteArgs::from_env();
     // Many short runs rather than a few long ones: on a shared 2-core machine the load
     // swings within seconds, and alternating often lets both sides see the same swings.
-    let runs = args.pick(15, 3);
+    let runs = args.pick(25, 3);
     let pki = Pki::new();
     let mut results = Vec::new();
 
