@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use ghostnet_transport::pool::PoolConfig;
+use ghostnet_transport::tls::TlsClientConfig;
 use http::HeaderValue;
 
 use crate::client::decode::DEFAULT_MAX_DECOMPRESSION_RATIO;
@@ -36,6 +37,8 @@ pub(crate) struct Config {
     pub(crate) expect_continue_threshold: Option<u64>,
     pub(crate) expect_continue_timeout: Duration,
     pub(crate) user_agent: Option<HeaderValue>,
+    /// `None`: the default, built at the first https request.
+    pub(crate) tls: Option<TlsClientConfig>,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             expect_continue_threshold: None,
             expect_continue_timeout: DEFAULT_EXPECT_CONTINUE_TIMEOUT,
             user_agent: None,
+            tls: None,
         }
     }
 }
@@ -106,6 +110,7 @@ impl Config {
 /// | `expect_continue` | off | `Expect: 100-continue` for bodies of at least this size |
 /// | `expect_continue_timeout` | 1 s | wait for `100 Continue` before sending anyway |
 /// | `limits` | [`Limits::default`] | response head size and field count, chunk extensions, trailers |
+/// | `tls` | webpki roots, ALPN `http/1.1` | what `https` connections trust and offer |
 ///
 /// `total_timeout` has no default limit because downloads can rightly take hours; every
 /// single wait is bounded by default all the same (connect, pool queue, response head,
@@ -212,6 +217,27 @@ impl ClientBuilder {
     /// How long to wait for `100 Continue` before sending the body anyway (default 1 s).
     pub fn expect_continue_timeout(mut self, t: Duration) -> Self {
         self.config.expect_continue_timeout = t;
+        self
+    }
+
+    /// The TLS configuration of `https` connections (default: the webpki roots, ALPN
+    /// `http/1.1`, 10 s handshake timeout). Offer only `http/1.1` in ALPN, if anything:
+    /// a server that picks another protocol is refused.
+    ///
+    /// ```
+    /// use ghostnet_http1::client::Client;
+    /// use ghostnet_transport::tls::TlsClientConfig;
+    ///
+    /// let tls = TlsClientConfig::builder()
+    ///     .native_roots(true) // also the system's trust store
+    ///     .alpn(["http/1.1"])
+    ///     .build()
+    ///     .unwrap();
+    /// let client = Client::builder().tls(tls).build().unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn tls(mut self, config: TlsClientConfig) -> Self {
+        self.config.tls = Some(config);
         self
     }
 

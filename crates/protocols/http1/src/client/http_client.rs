@@ -2,12 +2,13 @@
 //! retry, and the total timeout.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use ghostnet_runtime::Instant;
-use ghostnet_transport::pool::{Pool, PoolKey};
-use ghostnet_transport::{Dial, TcpDialer};
+use ghostnet_transport::pool::{Pool, PoolKey, Pooled};
+use ghostnet_transport::tls::{TlsClientConfig, TlsDialer};
+use ghostnet_transport::{Dial, Stream, TcpDialer};
 use http::header::{ACCEPT_ENCODING, LOCATION, RANGE};
 use http::request::Parts;
 use http::{Method, Request, Response, Uri};
@@ -57,7 +58,8 @@ pub struct EffectiveUri(pub Uri);
 ///   on decompression bombs.
 ///
 /// `http` URLs go over the dialer `D` (TCP by default, or any [`Dial`], such as the
-/// in-memory transport for tests). Clones share the pool.
+/// in-memory transport for tests), `https` URLs over a [`TlsDialer`] on top of it (see
+/// [`ClientBuilder::tls`]). Each scheme has its own pool; clones share them.
 ///
 /// ```
 /// use ghostnet_http1::client::Client;
@@ -89,7 +91,10 @@ pub struct Client<D: Dial + Clone = TcpDialer> {
 }
 
 struct Shared<D: Dial> {
+    dialer: D,
     http: Pool<D>,
+    /// Made at the first `https` request.
+    https: OnceLock<Pool<TlsDialer<D>>>,
     config: Config,
     endpoints: Endpoints,
 }
@@ -138,10 +143,12 @@ impl<D: Dial + Clone> Client<D> {
     fn with_parts(dialer: D, config: Config) -> Self {
         // `Pool::new` takes the defaults; the config was validated by the builder.
         let http = Pool::with_config(dialer.clone(), config.pool.clone())
-            .unwrap_or_else(|_| Pool::new(dialer));
+            .unwrap_or_else(|_| Pool::new(dialer.clone()));
         Self {
             inner: Arc::new(Shared {
+                dialer,
                 http,
+                https: OnceLock::new(),
                 config,
                 endpoints: Endpoints::default(),
             }),
@@ -201,6 +208,30 @@ impl<D: Dial + Clone> Client<D> {
     /// The pool of `http` connections (statistics, close).
     pub fn http_pool(&self) -> &Pool<D> {
         &self.inner.http
+    }
+
+    /// The pool of `https` connections, once the first `https` request made it.
+    pub fn https_pool(&self) -> Option<&Pool<TlsDialer<D>>> {
+        self.inner.https.get()
+    }
+
+    /// The `https` pool, made on first use with the configured (or default) TLS.
+    fn tls_pool(&self) -> Result<&Pool<TlsDialer<D>>> {
+        if let Some(pool) = self.inner.https.get() {
+            return Ok(pool);
+        }
+        let config = &self.inner.config;
+        let tls = match &config.tls {
+            Some(tls) => tls.clone(),
+            None => TlsClientConfig::builder()
+                .alpn(["http/1.1"])
+                .build()
+                .map_err(Error::Connect)?,
+        };
+        let dialer = TlsDialer::new(self.inner.dialer.clone(), tls);
+        let pool = Pool::with_config(dialer, config.pool.clone()).map_err(Error::Connect)?;
+        // Two first requests at once may both build one; the second is dropped unused.
+        Ok(self.inner.https.get_or_init(|| pool))
     }
 
     /// Follows redirects until a final response.
@@ -289,9 +320,7 @@ impl<D: Dial + Clone> Client<D> {
         };
         match endpoint.origin.scheme {
             Scheme::Http => send_with_retry(&self.inner.http, &endpoint.key, &plan, payload).await,
-            Scheme::Https => Err(Error::UnsupportedScheme {
-                scheme: "https".to_owned(),
-            }),
+            Scheme::Https => send_with_retry(self.tls_pool()?, &endpoint.key, &plan, payload).await,
         }
     }
 }
@@ -306,6 +335,7 @@ async fn send_with_retry<D: Dial>(
 ) -> Result<Response<ResponseBody>> {
     let conn = pool.get(key).await.map_err(Error::Connect)?;
     let reused = conn.is_reused();
+    let conn = if reused { conn } else { check_alpn(conn)? };
     let failure = match exchange(conn, plan, payload.take()?).await {
         Ok(response) => return Ok(response),
         Err(f) if !f.unanswered => return Err(f.error),
@@ -324,11 +354,30 @@ async fn send_with_retry<D: Dial>(
         return Err(no_response(plan.method, Some(why), failure.error));
     }
     tracing::debug!(%key, "pooled connection was stale; retrying once on a new connection");
-    let conn = pool.get_new(key).await.map_err(Error::Connect)?;
+    let conn = check_alpn(pool.get_new(key).await.map_err(Error::Connect)?)?;
     match exchange(conn, plan, payload.take()?).await {
         Ok(response) => Ok(response),
         Err(f) if f.unanswered => Err(no_response(plan.method, None, f.error)),
         Err(f) => Err(f.error),
+    }
+}
+
+/// A TLS server that chose another protocol than HTTP/1.1 in ALPN (the caller's TLS
+/// config offered it) would get HTTP/1.1 bytes it cannot read.
+/// Such a connection is closed, not pooled.
+fn check_alpn<S: Stream>(conn: Pooled<S>) -> Result<Pooled<S>> {
+    match conn.info().alpn {
+        Some(p) if p != b"http/1.1" => {
+            conn.discard();
+            Err(Error::InvalidConfig {
+                field: "tls",
+                reason: format!(
+                    "the server chose ALPN protocol {:?}; offer only http/1.1 in the client's TLS config",
+                    String::from_utf8_lossy(&p)
+                ),
+            })
+        }
+        _ => Ok(conn),
     }
 }
 
@@ -390,6 +439,7 @@ impl<D: Dial + Clone> fmt::Debug for Client<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("http_pool", &self.inner.http.stats())
+            .field("https_pool", &self.inner.https.get().map(Pool::stats))
             .finish_non_exhaustive()
     }
 }
