@@ -327,3 +327,22 @@ async fn expect_continue_with_the_crate_server() {
         "the server still expects a body there: not reused"
     );
 }
+
+#[tokio::test]
+async fn an_early_answer_to_an_upload_is_returned() {
+    // The server reads the head, answers 413 without reading the body, and closes: the
+    // upload fails mid-way, but the answer is what the caller must see.
+    let (base, _) = raw_tcp(|_, mut peer, _| async move {
+        if peer.read_head().await.is_some() {
+            peer.send(b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!")
+                .await;
+        }
+    });
+    let client = Client::new();
+    let req = Request::post(&base)
+        .body(Body::from(vec![0u8; 32 << 20]))
+        .unwrap();
+    let r = client.request(req).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.into_body().text().await.unwrap(), "too big!");
+}

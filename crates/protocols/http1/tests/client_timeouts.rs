@@ -189,3 +189,29 @@ async fn expect_continue_sends_the_body_after_the_wait() {
     assert_eq!(text, "100-continue 4096");
     assert_eq!(start.elapsed(), Duration::from_secs(2));
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_to_a_blocked_upload_ends_it_at_once() {
+    // The server reads the head, refuses, and neither reads the body nor closes.
+    let net = MemoryNetwork::with_buffer(1024);
+    let (base, _) = raw_memory(&net, "refuse.test", |_, mut peer, _| async move {
+        let _head = peer.read_head().await;
+        peer.send(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 6\r\n\r\nlog in")
+            .await;
+        sleep(Duration::from_secs(3600)).await;
+    });
+    let client = memory_client(&net, Client::builder());
+    let req = Request::put(&base)
+        .body(Body::from(vec![0u8; 1 << 20]))
+        .unwrap();
+    let start = Instant::now();
+    let r = client.request(req).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(start.elapsed(), Duration::ZERO, "no timeout was waited for");
+    assert_eq!(r.into_body().text().await.unwrap(), "log in");
+    assert_eq!(
+        client.http_pool().stats().discarded,
+        1,
+        "half a body was sent: closed"
+    );
+}

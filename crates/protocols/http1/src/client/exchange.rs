@@ -7,14 +7,16 @@
 //! at any await point closes its connection instead of handing a half-read one on.
 
 use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::pin::pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, EXPECT, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::io::poll_read_buf;
 
 use crate::body::{Body, Frame};
 use crate::client::body::ResponseBody;
@@ -32,6 +34,9 @@ const COALESCE: usize = 16 * 1024;
 const WRITE_HIGH_WATER: usize = 64 * 1024;
 /// Room made in the receive buffer before reading a head.
 const HEAD_CHUNK: usize = 8 * 1024;
+
+/// How long a failed upload looks for an early answer that is already on its way.
+const SALVAGE_WAIT: Duration = Duration::from_secs(1);
 
 const WHAT_HEAD: &str = "response head (request timeout)";
 const WHAT_WRITE: &str = "server to take more of the request (read-idle timeout)";
@@ -78,6 +83,21 @@ pub(crate) struct Plan<'a> {
 pub(crate) struct Failure {
     pub(crate) error: Error,
     pub(crate) unanswered: bool,
+    /// Not a failure: the server answered while the request was being sent, and the
+    /// rest of it was not sent (the exchange reads that answer).
+    answered: bool,
+}
+
+impl Failure {
+    fn answered() -> Self {
+        Self {
+            error: Error::InvalidRequest {
+                reason: "the server answered before the request was sent",
+            },
+            unanswered: false,
+            answered: true,
+        }
+    }
 }
 
 impl From<Error> for Failure {
@@ -85,6 +105,7 @@ impl From<Error> for Failure {
         Self {
             error,
             unanswered: false,
+            answered: false,
         }
     }
 }
@@ -132,8 +153,8 @@ pub(crate) async fn exchange<C: Conn + 'static>(
 
     let mut early: Option<ResponseHead> = None;
     if expect_continue {
-        write_all(&mut conn, &out, idle, &reader).await?;
-        flush(&mut conn, idle, &reader).await?;
+        write_all(&mut conn, &out, idle, &mut reader).await?;
+        flush(&mut conn, idle, &mut reader).await?;
         out.clear();
         // Wait for the server's go-ahead; without one in time, send anyway (RFC 9110
         // section 10.1.1). A final status instead means: do not send the body.
@@ -149,8 +170,26 @@ pub(crate) async fn exchange<C: Conn + 'static>(
             Err(_) => {}
         }
     }
-    if early.is_none() {
-        send_body(&mut conn, &mut out, body, encoder, idle, &reader).await?;
+    if early.is_none()
+        && let Err(failed) = send_body(&mut conn, &mut out, body, encoder, idle, &mut reader).await
+    {
+        // A server may answer before the whole body is sent (413, 401, a redirect), and
+        // then stop reading or close: the answer is what the caller must see.
+        early = if failed.answered {
+            Some(
+                ghostnet_runtime::timeout(plan.request_timeout, reader.read_final(&mut conn))
+                    .await
+                    .map_err(|_| Error::Timeout {
+                        what: WHAT_HEAD,
+                        after: plan.request_timeout,
+                    })??,
+            )
+        } else {
+            salvage_answer(&mut conn, &mut reader, &failed).await
+        };
+        if early.is_none() {
+            return Err(failed);
+        }
     }
 
     let answered_early = early.is_some();
@@ -260,6 +299,7 @@ impl HeadReader<'_> {
                     return Err(Failure {
                         error: Error::IncompleteBody,
                         unanswered: true,
+                        answered: false,
                     });
                 }
                 Ok(0) => {
@@ -274,6 +314,7 @@ impl HeadReader<'_> {
                     return Err(Failure {
                         error: Error::Io(e),
                         unanswered: !self.got_bytes,
+                        answered: false,
                     });
                 }
             }
@@ -306,6 +347,22 @@ impl HeadReader<'_> {
     }
 }
 
+/// After a failed write: the response the server sent before it stopped reading, if one
+/// is already on its way (looked for briefly, only after an I/O error).
+async fn salvage_answer(
+    conn: &mut impl Conn,
+    reader: &mut HeadReader<'_>,
+    failed: &Failure,
+) -> Option<ResponseHead> {
+    if !matches!(failed.error, Error::Io(_)) {
+        return None;
+    }
+    match ghostnet_runtime::timeout(SALVAGE_WAIT, reader.read_final(conn)).await {
+        Ok(Ok(head)) => Some(head),
+        _ => None,
+    }
+}
+
 fn check_not_switching(head: &ResponseHead) -> Result<()> {
     if head.status == StatusCode::SWITCHING_PROTOCOLS {
         return Err(Error::InvalidHead {
@@ -320,6 +377,7 @@ fn io_failure(e: std::io::Error, reader: &HeadReader<'_>) -> Failure {
     Failure {
         error: Error::Io(e),
         unanswered: !reader.got_bytes,
+        answered: false,
     }
 }
 
@@ -351,25 +409,63 @@ async fn write_all(
     conn: &mut impl Conn,
     mut data: &[u8],
     idle: Duration,
-    reader: &HeadReader<'_>,
+    reader: &mut HeadReader<'_>,
 ) -> Result<(), Failure> {
     while !data.is_empty() {
-        match timed(idle, conn.write(data)).await {
-            Ok(Ok(0)) => {
+        let step = timed(
+            idle,
+            poll_fn(|cx| poll_write_or_answer(conn, cx, data, reader)),
+        )
+        .await;
+        match step {
+            Ok(Step::Wrote(Ok(0))) => {
                 return Err(io_failure(std::io::ErrorKind::WriteZero.into(), reader));
             }
-            Ok(Ok(n)) => data = &data[n..],
-            Ok(Err(e)) => return Err(io_failure(e, reader)),
+            Ok(Step::Wrote(Ok(n))) => data = &data[n..],
+            Ok(Step::Wrote(Err(e))) => return Err(io_failure(e, reader)),
+            Ok(Step::Answered) => return Err(Failure::answered()),
             Err(_) => return Err(write_timeout(idle)),
         }
     }
     Ok(())
 }
 
+/// One write, or word that the server answered while it took no more of the request.
+enum Step {
+    Wrote(std::io::Result<usize>),
+    Answered,
+}
+
+/// Writes what the connection takes; while it takes nothing (the server stopped reading),
+/// looks whether the server has answered instead, as servers do to refuse an upload
+/// (413, 401, a redirect) before reading it.
+fn poll_write_or_answer(
+    conn: &mut impl Conn,
+    cx: &mut Context<'_>,
+    data: &[u8],
+    reader: &mut HeadReader<'_>,
+) -> Poll<Step> {
+    if let Poll::Ready(r) = Pin::new(&mut *conn).poll_write(cx, data) {
+        return Poll::Ready(Step::Wrote(r));
+    }
+    if reader.buf.capacity() - reader.buf.len() < HEAD_CHUNK / 4 {
+        reader.buf.reserve(HEAD_CHUNK);
+    }
+    match poll_read_buf(Pin::new(&mut *conn), cx, reader.buf) {
+        Poll::Ready(Ok(n)) if n > 0 => {
+            reader.got_bytes = true;
+            Poll::Ready(Step::Answered)
+        }
+        // Closed or failed: the blocked write fails next (its waker is registered), and
+        // an answer already received is looked for then.
+        Poll::Ready(_) | Poll::Pending => Poll::Pending,
+    }
+}
+
 async fn flush(
     conn: &mut impl Conn,
     idle: Duration,
-    reader: &HeadReader<'_>,
+    reader: &mut HeadReader<'_>,
 ) -> Result<(), Failure> {
     match timed(idle, conn.flush()).await {
         Ok(Ok(())) => Ok(()),
@@ -395,7 +491,7 @@ async fn send_body(
     body: OutBody,
     mut encoder: BodyEncoder,
     idle: Duration,
-    reader: &HeadReader<'_>,
+    reader: &mut HeadReader<'_>,
 ) -> Result<(), Failure> {
     match body {
         OutBody::Bytes(b) if encoder != BodyEncoder::Chunked => {
