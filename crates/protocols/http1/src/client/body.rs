@@ -318,3 +318,59 @@ impl fmt::Debug for ResponseBody {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_body_is_handed_out_without_a_copy() {
+        let data = Bytes::from_static(b"hello world");
+        let body = ResponseBody::full(data.clone(), 1024);
+        assert_eq!(body.size_hint(), Some(11));
+        assert!(!body.is_end_stream());
+        let out = body.bytes().await.unwrap();
+        assert_eq!(out.as_ptr(), data.as_ptr(), "the same memory, not a copy");
+    }
+
+    #[tokio::test]
+    async fn limits_progress_and_text() {
+        let err = ResponseBody::full(Bytes::from_static(b"12345"), 4)
+            .bytes()
+            .await;
+        assert!(matches!(err, Err(Error::BodyTooLarge { limit: 4 })));
+        let mut body = ResponseBody::full(Bytes::from_static(b"abc"), 10);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        body.on_progress(move |p| s.lock().unwrap().push(p));
+        assert_eq!(body.chunk().await.unwrap().unwrap(), "abc");
+        assert!(body.chunk().await.is_none());
+        assert!(body.is_end_stream());
+        let p = seen.lock().unwrap()[0];
+        assert_eq!(
+            (p.wire_bytes, p.decoded_bytes, p.wire_total),
+            (3, 3, Some(3))
+        );
+        let lossy = ResponseBody::full(Bytes::from_static(b"caf\xe9"), 10)
+            .text()
+            .await;
+        assert_eq!(lossy.unwrap(), "caf\u{fffd}");
+        assert_eq!(ResponseBody::empty().text().await.unwrap(), "");
+    }
+
+    #[tokio::test]
+    async fn async_read_in_small_steps() {
+        let mut body = ResponseBody::full(Bytes::from_static(b"0123456789"), 100);
+        let mut three = [0u8; 3];
+        body.read_exact(&mut three).await.unwrap();
+        assert_eq!(&three, b"012");
+        let mut rest = Vec::new();
+        body.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"3456789");
+        assert!(body.is_end_stream());
+    }
+}

@@ -327,3 +327,185 @@ impl std::fmt::Debug for WireBody {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
+
+    use super::*;
+    use crate::client::conn::Conn;
+    use crate::codec::{BodyLength, Limits};
+
+    /// A connection whose "reusable" verdict the test can read after it is dropped.
+    struct TestConn {
+        io: DuplexStream,
+        reusable: Arc<AtomicBool>,
+    }
+
+    impl AsyncRead for TestConn {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.io).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for TestConn {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.io).poll_write(cx, buf)
+        }
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.io).poll_flush(cx)
+        }
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.io).poll_shutdown(cx)
+        }
+    }
+
+    impl Conn for TestConn {
+        fn set_reusable(&mut self, reusable: bool) {
+            self.reusable.store(reusable, Ordering::SeqCst);
+        }
+    }
+
+    /// A body of `length` after a head, with `buffered` already received; returns the
+    /// body, the server's end, and the reusable flag.
+    fn body(
+        length: BodyLength,
+        buffered: &[u8],
+        keep_alive: bool,
+    ) -> (WireBody, DuplexStream, Arc<AtomicBool>) {
+        let (client, server) = tokio::io::duplex(1 << 16);
+        let flag = Arc::new(AtomicBool::new(false));
+        let conn = TestConn {
+            io: client,
+            reusable: flag.clone(),
+        };
+        let mut decoder = ResponseDecoder::new(Limits::default());
+        let mut head = BytesMut::from(match length {
+            BodyLength::Chunked => &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+            _ => &b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"[..],
+        });
+        assert!(matches!(decoder.decode(&mut head), Ok(Event::Head(_))));
+        let deadlines = Deadlines {
+            idle: Duration::from_secs(5),
+            total: None,
+        };
+        let wire = WireBody::new(
+            Box::new(conn),
+            BytesMut::from(buffered),
+            decoder,
+            keep_alive,
+            length.exact(),
+            deadlines,
+        );
+        (wire, server, flag)
+    }
+
+    async fn next(w: &mut WireBody) -> Option<Result<Bytes>> {
+        std::future::poll_fn(|cx| w.poll_chunk(cx)).await
+    }
+
+    #[tokio::test]
+    async fn a_body_in_the_buffer_releases_the_connection_at_once() {
+        let (mut w, _server, flag) = body(BodyLength::Length(10), b"0123456789", true);
+        assert!(
+            flag.load(Ordering::SeqCst),
+            "released before anything was read"
+        );
+        assert_eq!(w.take_complete().unwrap(), "0123456789");
+        let (_, _server, flag) = body(BodyLength::Length(10), b"0123456789EXTRA", true);
+        assert!(
+            !flag.load(Ordering::SeqCst),
+            "stray bytes after the body: not reused"
+        );
+        let (_, _server, flag) = body(BodyLength::Length(10), b"0123456789", false);
+        assert!(!flag.load(Ordering::SeqCst), "no keep-alive: not reused");
+    }
+
+    #[tokio::test]
+    async fn pieces_then_the_end_then_nothing() {
+        let (mut w, mut server, flag) = body(BodyLength::Chunked, b"3\r\nabc\r\n", true);
+        assert_eq!(next(&mut w).await.unwrap().unwrap(), "abc");
+        server
+            .write_all(b"2\r\nde\r\n0\r\nX-T: 1\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(next(&mut w).await.unwrap().unwrap(), "de");
+        assert!(next(&mut w).await.is_none());
+        assert!(w.is_end());
+        assert_eq!(w.trailers().unwrap()["x-t"], "1");
+        assert_eq!(w.received(), 5);
+        assert!(flag.load(Ordering::SeqCst));
+        assert!(next(&mut w).await.is_none(), "the end stays the end");
+    }
+
+    #[tokio::test]
+    async fn a_cut_body_fails_and_keeps_failing() {
+        let (mut w, server, flag) = body(BodyLength::Length(10), b"0123", true);
+        assert_eq!(next(&mut w).await.unwrap().unwrap(), "0123");
+        drop(server);
+        assert!(matches!(
+            next(&mut w).await,
+            Some(Err(Error::IncompleteBody))
+        ));
+        assert!(matches!(next(&mut w).await, Some(Err(Error::BodyClosed))));
+        assert!(!w.is_end());
+        assert!(!flag.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn dropping_drains_what_has_arrived_but_never_waits() {
+        let (w, mut server, flag) = body(BodyLength::Length(10), b"01234", true);
+        server.write_all(b"56789").await.unwrap();
+        drop(w);
+        assert!(
+            flag.load(Ordering::SeqCst),
+            "the rest was there: drained, reusable"
+        );
+        let (w, _server, flag) = body(BodyLength::Length(10), b"01234", true);
+        drop(w);
+        assert!(
+            !flag.load(Ordering::SeqCst),
+            "the rest had not come: closed"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_idle_timer_moves_with_each_byte() {
+        let (mut w, mut server, _flag) = body(BodyLength::Length(10), b"", true);
+        let start = Instant::now();
+        tokio::spawn(async move {
+            for _ in 0..4 {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                server.write_all(b"x").await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        });
+        for _ in 0..4 {
+            assert_eq!(next(&mut w).await.unwrap().unwrap(), "x");
+        }
+        let err = next(&mut w).await.unwrap().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Timeout {
+                    what: WHAT_IDLE,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(start.elapsed(), Duration::from_secs(12 + 5));
+    }
+}
