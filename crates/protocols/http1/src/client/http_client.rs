@@ -16,9 +16,10 @@ use http::{Method, Request, Response, Uri};
 use crate::body::{Body, Kind};
 use crate::client::body::ResponseBody;
 use crate::client::config::{ClientBuilder, Config, Effective, RequestOptions};
-use crate::client::exchange::{OutBody, Plan, exchange};
+use crate::client::exchange::{Plan, exchange};
 use crate::client::origin::{Endpoint, Endpoints, Scheme};
 use crate::client::redirect::{next_hop, rewrite_headers};
+use crate::client::send::OutBody;
 use crate::client::wire::{Deadlines, WHAT_TOTAL};
 use crate::error::{Error, Result};
 

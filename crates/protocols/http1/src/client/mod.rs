@@ -48,10 +48,12 @@ mod conn;
 mod decode;
 mod encode;
 mod exchange;
+mod head_reader;
 mod http_client;
 mod origin;
 mod redirect;
 mod resolve;
+mod send;
 mod wire;
 
 pub use body::{Progress, ResponseBody};
