@@ -467,6 +467,22 @@ mod tests {
     }
 
     #[test]
+    fn clients_and_their_futures_cross_threads() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        fn send<T: Send>(_: &T) {}
+        let client = Client::new();
+        send_sync(&client);
+        let memory = Client::builder()
+            .build_with_dialer(ghostnet_transport::MemoryNetwork::new().dialer())
+            .unwrap();
+        send_sync(&memory);
+        // `tokio::spawn(client.request(...))` needs the future to be Send.
+        send(&client.get("http://a.test/"));
+        send(&memory.request(Request::new(Body::empty())));
+        send(&ResponseBody::empty());
+    }
+
+    #[test]
     fn payloads_replay_bytes_but_not_streams() {
         let mut p = Payload::new(Body::from("abc"));
         assert!(p.is_replayable());

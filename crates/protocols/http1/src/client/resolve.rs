@@ -191,6 +191,33 @@ mod tests {
         }
     }
 
+    /// Whatever a server puts in `Location`, resolving it never panics (a cheap stand-in
+    /// for a fuzz target: the function is crate-private).
+    #[test]
+    fn arbitrary_references_never_panic() {
+        let base: Uri = "https://a.test:8443/x/y/z?q=1".parse().unwrap();
+        let alphabet: Vec<char> = "/.?#:@%[]a1-_ \u{e9}\u{1f600}\t\\".chars().collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let reference: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if let Some(uri) = resolve(&base, &reference) {
+                assert!(
+                    uri.scheme().is_some() && uri.authority().is_some(),
+                    "{reference:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn loose_locations_are_encoded() {
         let base: Uri = "http://a/dir/".parse().unwrap();
