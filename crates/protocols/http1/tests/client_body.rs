@@ -346,3 +346,34 @@ async fn an_early_answer_to_an_upload_is_returned() {
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.into_body().text().await.unwrap(), "too big!");
 }
+
+#[tokio::test]
+async fn a_full_duplex_server_answering_early_still_gets_the_whole_body() {
+    // The handler answers 200 at once with a streamed body, and reads the request body
+    // while that answer is on its way: a success must not cut the upload short.
+    let net = ghostnet_transport::MemoryNetwork::with_buffer(4096);
+    let _server = serve_memory(&net, "duplex.test", |req: Request<Body>| async move {
+        let (mut tx, body) = Body::channel();
+        tokio::spawn(async move {
+            let mut incoming = req.into_body();
+            let mut total = 0;
+            while let Some(Ok(d)) = incoming.data().await {
+                total += d.len();
+            }
+            let _ = tx.send_data(format!("got {total}").into()).await;
+        });
+        Response::new(body)
+    });
+    let client = memory_client(&net, Client::builder());
+    let req = Request::put("http://duplex.test/")
+        .body(Body::from(vec![3u8; 1 << 20]))
+        .unwrap();
+    let r = client.request(req).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.into_body().text().await.unwrap(), "got 1048576");
+    assert_eq!(
+        client.http_pool().stats().idle,
+        1,
+        "the whole exchange completed: reused"
+    );
+}

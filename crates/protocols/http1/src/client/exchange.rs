@@ -112,11 +112,7 @@ pub(crate) async fn exchange<C: Conn + 'static>(
     let mut buf = BytesMut::with_capacity(HEAD_CHUNK);
     let mut decoder = ResponseDecoder::new(plan.limits.clone());
     decoder.expect(plan.method.clone());
-    let mut reader = HeadReader {
-        buf: &mut buf,
-        decoder: &mut decoder,
-        got_bytes: false,
-    };
+    let mut reader = HeadReader::new(&mut buf, &mut decoder);
     let idle = plan.deadlines.idle;
 
     let mut early: Option<ResponseHead> = None;

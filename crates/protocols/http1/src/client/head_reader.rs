@@ -23,9 +23,50 @@ pub(crate) struct HeadReader<'a> {
     pub(crate) buf: &'a mut BytesMut,
     pub(crate) decoder: &'a mut ResponseDecoder,
     pub(crate) got_bytes: bool,
+    /// A final head that came while the request was still being sent.
+    pub(crate) early: Option<ResponseHead>,
 }
 
-impl HeadReader<'_> {
+impl<'a> HeadReader<'a> {
+    pub(crate) fn new(buf: &'a mut BytesMut, decoder: &'a mut ResponseDecoder) -> Self {
+        Self {
+            buf,
+            decoder,
+            got_bytes: false,
+            early: None,
+        }
+    }
+
+    /// Whether an early final head is kept whose status ends an upload: an error or a
+    /// redirect (a success may come while a full-duplex server still reads the body).
+    pub(crate) fn answered_early(&self) -> bool {
+        self.early
+            .as_ref()
+            .is_some_and(|h| h.status.as_u16() >= 300)
+    }
+
+    /// Decodes what is buffered, without I/O: interim heads are dropped, a final head is
+    /// kept in `early`. `Ok(true)` once a final head is there.
+    pub(crate) fn decode_buffered(&mut self) -> Result<bool> {
+        while self.early.is_none() {
+            match self.decoder.decode(self.buf)? {
+                Event::Head(head) => {
+                    check_not_switching(&head)?;
+                    if !head.status.is_informational() {
+                        self.early = Some(head);
+                    }
+                }
+                Event::NeedMore => return Ok(false),
+                Event::Data(_) | Event::Trailers(_) | Event::End => {
+                    return Err(Error::InvalidHead {
+                        reason: "response bytes where a head was expected",
+                    });
+                }
+            }
+        }
+        Ok(true)
+    }
+
     /// The next head, interim or final.
     async fn read_head(&mut self, conn: &mut impl Conn) -> Result<ResponseHead, Failure> {
         loop {
@@ -74,6 +115,9 @@ impl HeadReader<'_> {
         &mut self,
         conn: &mut impl Conn,
     ) -> Result<ResponseHead, Failure> {
+        if let Some(head) = self.early.take() {
+            return Ok(head);
+        }
         loop {
             let head = self.read_head(conn).await?;
             check_not_switching(&head)?;

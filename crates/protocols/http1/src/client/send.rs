@@ -94,21 +94,26 @@ pub(crate) async fn write_all(
             Ok(Step::Wrote(Ok(n))) => data = &data[n..],
             Ok(Step::Wrote(Err(e))) => return Err(io_failure(e, reader)),
             Ok(Step::Answered) => return Err(Failure::answered()),
+            Ok(Step::Failed(e)) => return Err(e.into()),
             Err(_) => return Err(write_timeout(idle)),
         }
     }
     Ok(())
 }
 
-/// One write, or word that the server answered while it took no more of the request.
+/// One write, or word that the server answered (or broke the protocol) while it took
+/// no more of the request.
 enum Step {
     Wrote(std::io::Result<usize>),
     Answered,
+    Failed(Error),
 }
 
 /// Writes what the connection takes; while it takes nothing (the server stopped reading),
-/// looks whether the server has answered instead, as servers do to refuse an upload
-/// (413, 401, a redirect) before reading it.
+/// looks at what the server sent meanwhile. An error or redirect ends the upload, as
+/// servers refuse uploads (413, 401, 307) before reading them; interim heads are skipped;
+/// a success is kept for later while the body goes on (a full-duplex server may answer
+/// while it still reads).
 fn poll_write_or_answer(
     conn: &mut impl Conn,
     cx: &mut Context<'_>,
@@ -118,17 +123,27 @@ fn poll_write_or_answer(
     if let Poll::Ready(r) = Pin::new(&mut *conn).poll_write(cx, data) {
         return Poll::Ready(Step::Wrote(r));
     }
-    if reader.buf.capacity() - reader.buf.len() < HEAD_CHUNK / 4 {
-        reader.buf.reserve(HEAD_CHUNK);
+    if reader.early.is_some() {
+        return Poll::Pending; // a success came: only the write matters now
     }
-    match poll_read_buf(Pin::new(&mut *conn), cx, reader.buf) {
-        Poll::Ready(Ok(n)) if n > 0 => {
-            reader.got_bytes = true;
-            Poll::Ready(Step::Answered)
+    loop {
+        if reader.buf.capacity() - reader.buf.len() < HEAD_CHUNK / 4 {
+            reader.buf.reserve(HEAD_CHUNK);
         }
-        // Closed or failed: the blocked write fails next (its waker is registered), and
-        // an answer already received is looked for then.
-        Poll::Ready(_) | Poll::Pending => Poll::Pending,
+        match poll_read_buf(Pin::new(&mut *conn), cx, reader.buf) {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                reader.got_bytes = true;
+                match reader.decode_buffered() {
+                    Ok(true) if reader.answered_early() => return Poll::Ready(Step::Answered),
+                    Ok(true) => return Poll::Pending,
+                    Ok(false) => {} // a partial or interim head: read on
+                    Err(e) => return Poll::Ready(Step::Failed(e)),
+                }
+            }
+            // Closed or failed: the blocked write fails next (its waker is registered),
+            // and an answer already received is looked for then.
+            Poll::Ready(_) | Poll::Pending => return Poll::Pending,
+        }
     }
 }
 
