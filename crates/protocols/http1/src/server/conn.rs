@@ -671,17 +671,24 @@ impl<S: Stream> Io<S> {
         let _ = self.flush().await;
     }
 
-    /// Flushes, closes our side, and reads what the client still sends for a moment, so
-    /// the kernel does not answer unread bytes with a reset that destroys our last
-    /// response.
+    /// Flushes and closes. When the client has sent more than we read, closes our side
+    /// first and reads what it still sends for a moment, so the kernel does not answer
+    /// unread bytes with a reset that destroys our last response.
     async fn close(&mut self) {
-        if self.flush().await.is_err() {
+        if self.flush().await.is_err() || self.read_eof {
+            return;
+        }
+        // Usually the client has sent nothing more: then dropping the socket is a clean
+        // close, and lingering would only hold the connection (and the client) up.
+        self.rbuf.clear();
+        let pending = {
+            let mut probe = Context::from_waker(std::task::Waker::noop());
+            matches!(self.poll_read(&mut probe), Poll::Ready(Ok(1..)))
+        };
+        if !pending {
             return;
         }
         let _ = poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await;
-        if self.read_eof {
-            return;
-        }
         // A server shutting down does not wait for slow clients to close.
         let mut discarded = 0;
         let _ = tokio::time::timeout(LINGER, async {
