@@ -145,6 +145,12 @@ impl RequestDecoder {
         self.state = State::Body(BodyDecoder::new(body, &self.limits));
     }
 
+    /// Hands back a header map that is no longer needed (e.g. a sent response's): its
+    /// storage is reused for the next request head instead of allocating.
+    pub fn recycle_headers(&mut self, headers: HeaderMap) {
+        self.scratch.recycle(headers);
+    }
+
     /// Bytes left of the current request body when its length is known.
     pub fn body_remaining(&self) -> Option<u64> {
         match &self.state {

@@ -292,6 +292,7 @@ impl<S: Stream, Svc: Service> Conn<S, Svc> {
         };
         keep_alive = encoded.keep_alive;
         let mut encoder = encoded.body;
+        io.decoder.recycle_headers(parts.headers);
         io.write_body(body, &mut encoder, &mut pump).await?;
 
         if let Some(mut p) = pump {
