@@ -197,7 +197,7 @@ fn check_request_line_ends(
             return bare();
         }
     }
-    if !head.ends_with(b"\r\n\r\n") && !(fields.is_empty() && head.ends_with(b"\r\n")) {
+    if !head.ends_with(b"\r\n\r\n") {
         return bare();
     }
     Ok(())
