@@ -27,6 +27,11 @@ const SUITES: &[Suite] = &[
         binaries: &["bench_transport_pool", "bench_transport_tls"],
         packages: &[],
     },
+    Suite {
+        name: "http1",
+        binaries: &["bench_http1"],
+        packages: &["wrk"],
+    },
 ];
 
 /// Names accepted on the command line.
