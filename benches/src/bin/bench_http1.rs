@@ -21,11 +21,6 @@ use ghostnet::runtime::{Config, Shutdown, run};
 use ghostnet_benches::report::{BenchResult, Measured, SuiteArgs, emit, median};
 use http_body_util::{BodyExt, Full};
 
-// Private stand-in for ghostnet-transport's TCP listener (one shared file; see its header).
-#[allow(unreachable_pub, dead_code)]
-#[path = "../../../crates/protocols/http1/tests/support/tcp.rs"]
-mod tcp;
-
 const HYPER: &str = "hyper 1.x (http1::Builder, pipeline_flush on, same routes, 1 worker)";
 
 /// wrk script that sends 16 requests per write and counts every response.
@@ -279,9 +274,11 @@ fn serve(kind: &str) {
 }
 
 async fn serve_ghostnet() {
-    let listener = tcp::TcpListener::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("bind");
+    let listener = ghostnet::transport::TcpListener::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        ghostnet::transport::TcpOptions::default(),
+    )
+    .expect("bind");
     println!("listening {}", listener.local_addr());
     let shutdown = Shutdown::new();
     Server::builder()

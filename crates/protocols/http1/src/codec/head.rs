@@ -25,7 +25,13 @@ pub(crate) struct FieldRange {
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     pub(crate) fields: Vec<FieldRange>,
+    /// A header map handed back after use (a sent response's), reused for the next head
+    /// so that its storage is not allocated again (hyper does the same).
+    pub(crate) spare: Option<HeaderMap>,
 }
+
+/// Header maps with more slots than this are not kept for reuse.
+const MAX_SPARE_CAPACITY: usize = 128;
 
 impl Scratch {
     /// Records the fields httparse found in `buf`.
@@ -42,11 +48,25 @@ impl Scratch {
         }));
     }
 
+    /// Keeps `map`'s storage for the next head.
+    pub(crate) fn recycle(&mut self, map: HeaderMap) {
+        if map.capacity() <= MAX_SPARE_CAPACITY {
+            self.spare = Some(map);
+        }
+    }
+
     /// Builds the header map from the recorded ranges over the frozen head, and in the
     /// same pass notes what framing and connection handling need, so no field is looked
     /// up (hashed) again afterwards.
-    pub(crate) fn header_map(&self, head: &Bytes) -> Result<(HeaderMap, Fields)> {
-        let mut map = HeaderMap::with_capacity(self.fields.len());
+    pub(crate) fn header_map(&mut self, head: &Bytes) -> Result<(HeaderMap, Fields)> {
+        let mut map = match self.spare.take() {
+            Some(mut m) => {
+                m.clear();
+                m.reserve(self.fields.len());
+                m
+            }
+            None => HeaderMap::with_capacity(self.fields.len()),
+        };
         let mut fields = Fields::default();
         for f in &self.fields {
             let name = HeaderName::from_bytes(&head[f.name.0 as usize..f.name.1 as usize])

@@ -7,7 +7,7 @@ use bytes::BytesMut;
 use http::{Method, Uri, Version};
 
 use crate::codec::body_length::{BodyLength, request_body_length_noted};
-use crate::codec::head::{Fields, Scratch, check_line_endings, check_partial, map_parse_error};
+use crate::codec::head::{Fields, Scratch, check_partial, map_parse_error};
 use crate::codec::limits::{HEADER_SLOTS, Limits};
 use crate::error::{Error, Result};
 
@@ -61,7 +61,8 @@ pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<
 }
 
 /// [`parse_request_head`] with per-connection scratch space (no allocation per head);
-/// `lines_checked` when the caller already refused bare LFs ([`may_be_complete`]).
+/// `lines_checked` when the caller already refused bare LFs ([`may_be_complete`]),
+/// otherwise the line ends are checked here, per line rather than per byte.
 ///
 /// [`may_be_complete`]: crate::codec::head::may_be_complete
 pub(crate) fn parse_with(
@@ -95,14 +96,14 @@ pub(crate) fn parse_with(
             limit: limits.max_head_bytes,
         });
     }
-    if !lines_checked {
-        check_line_endings(&buf[..len])?;
-    }
     let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
         return Err(Error::InvalidHead {
             reason: "incomplete request line",
         });
     };
+    if !lines_checked {
+        check_request_line_ends(&buf[..len], method, path, req.headers)?;
+    }
     if path.len() > limits.max_uri_bytes {
         return Err(Error::UriTooLong {
             limit: limits.max_uri_bytes,
@@ -160,6 +161,46 @@ pub(crate) fn parse_with(
         expect_continue,
         upgrade,
     }))
+}
+
+/// Refuses bare LFs in a complete head, looking only at line ends. httparse accepts a
+/// line ending in CRLF or LF and allows no LF inside a line, so a CR before each line's
+/// LF is all there is to check: before the request line (skipped empty lines), after the
+/// version, after each field value (past trailing whitespace), and the blank line.
+fn check_request_line_ends(
+    head: &[u8],
+    method: &str,
+    path: &str,
+    fields: &[httparse::Header<'_>],
+) -> Result<()> {
+    let bare = || {
+        Err(Error::InvalidHead {
+            reason: "bare LF where CRLF is required",
+        })
+    };
+    let base = head.as_ptr() as usize;
+    let method_start = method.as_ptr() as usize - base;
+    if !head[..method_start].chunks(2).all(|pair| pair == b"\r\n") {
+        return bare();
+    }
+    // `SP HTTP/1.x` follows the target; then the line end.
+    let version_end = path.as_ptr() as usize - base + path.len() + 9;
+    if head.get(version_end) != Some(&b'\r') {
+        return bare();
+    }
+    for field in fields {
+        let mut end = field.value.as_ptr() as usize - base + field.value.len();
+        while matches!(head.get(end), Some(b' ' | b'\t')) {
+            end += 1;
+        }
+        if head.get(end) != Some(&b'\r') {
+            return bare();
+        }
+    }
+    if !head.ends_with(b"\r\n\r\n") {
+        return bare();
+    }
+    Ok(())
 }
 
 /// RFC 9112 3.2: origin-form (`/path`), absolute-form (`http://host/path`),

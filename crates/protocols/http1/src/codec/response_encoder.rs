@@ -188,11 +188,16 @@ pub fn encode_response_head(
     let bodiless = status.is_informational() || status == StatusCode::NO_CONTENT;
     let start = dst.len();
     dst.reserve(128);
-    dst.put_slice(b"HTTP/1.1 ");
-    dst.put_slice(status.as_str().as_bytes());
-    dst.put_u8(b' ');
-    dst.put_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    dst.put_slice(b"\r\n");
+    if status == StatusCode::OK {
+        // The common case in one copy.
+        dst.put_slice(b"HTTP/1.1 200 OK\r\n");
+    } else {
+        dst.put_slice(b"HTTP/1.1 ");
+        dst.put_slice(status.as_str().as_bytes());
+        dst.put_u8(b' ');
+        dst.put_slice(status.canonical_reason().unwrap_or("").as_bytes());
+        dst.put_slice(b"\r\n");
+    }
     // One pass: write the fields and note the ones that decide framing and connection
     // handling (no hashed lookups).
     let (mut close, mut keep_alive_token, mut has_date) = (false, false, false);
@@ -278,9 +283,10 @@ pub fn encode_response_head(
     {
         dst.put_slice(b"date: ");
         dst.put_slice(date);
+        dst.put_slice(b"\r\n\r\n");
+    } else {
         dst.put_slice(b"\r\n");
     }
-    dst.put_slice(b"\r\n");
     let body = if ctx.head_request {
         BodyEncoder::None
     } else {
