@@ -377,3 +377,41 @@ async fn a_full_duplex_server_answering_early_still_gets_the_whole_body() {
         "the whole exchange completed: reused"
     );
 }
+
+#[tokio::test]
+async fn a_417_to_expect_continue_is_sent_again_without_it() {
+    let (base, seen) = raw_tcp(|_, mut peer, seen| async move {
+        let Some(head) = peer.read_head().await else {
+            return;
+        };
+        seen.request();
+        if head.headers.contains_key("expect") {
+            peer.send(b"HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                .await;
+            return;
+        }
+        // A request without Expect: read its body and say how long it was.
+        let len: usize = head.headers["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut body = vec![0u8; len - peer.buffered().min(len)];
+        peer.io.read_exact(&mut body).await.unwrap();
+        peer.send(&ok(&format!("no expect, {len} bytes"))).await;
+    });
+    let client = Client::builder().expect_continue(Some(10)).build().unwrap();
+    let req = Request::put(&base)
+        .body(Body::from(vec![1u8; 5000]))
+        .unwrap();
+    let text = client
+        .request(req)
+        .await
+        .unwrap()
+        .into_body()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "no expect, 5000 bytes");
+    assert_eq!(seen.requests(), 2);
+}

@@ -45,6 +45,17 @@ pub(crate) struct Plan<'a> {
     pub(crate) expect_continue_timeout: Duration,
 }
 
+impl Plan<'_> {
+    /// Whether a request with a body of `len` bytes (`None`: a stream) is sent with
+    /// `Expect: 100-continue`: the caller asked for it, or the body reaches the threshold.
+    pub(crate) fn expects_continue(&self, len: Option<u64>) -> bool {
+        has_token(self.headers, EXPECT, "100-continue")
+            || self
+                .expect_continue_threshold
+                .is_some_and(|t| len.is_none_or(|n| n >= t))
+    }
+}
+
 /// Why an exchange failed, and whether the server can have seen nothing of it answered:
 /// the connection broke (closed, reset) before any response byte arrived.
 #[derive(Debug)]
@@ -88,11 +99,7 @@ pub(crate) async fn exchange<C: Conn + 'static>(
     conn.set_reusable(false);
     let encoder = framing(plan.method, plan.headers, body.len())?;
     let has_body = !matches!(encoder, BodyEncoder::None | BodyEncoder::Length(0));
-    let expect_continue = has_body
-        && (has_token(plan.headers, EXPECT, "100-continue")
-            || plan
-                .expect_continue_threshold
-                .is_some_and(|t| body.len().is_none_or(|n| n >= t)));
+    let expect_continue = has_body && plan.expects_continue(body.len());
     let mut out = Vec::with_capacity(256);
     let extra = Extra {
         host: Some(&plan.host),

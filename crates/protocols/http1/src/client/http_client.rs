@@ -9,9 +9,9 @@ use ghostnet_runtime::Instant;
 use ghostnet_transport::pool::{Pool, PoolKey, Pooled};
 use ghostnet_transport::tls::{TlsClientConfig, TlsDialer};
 use ghostnet_transport::{Dial, Stream, TcpDialer};
-use http::header::{ACCEPT_ENCODING, LOCATION, RANGE};
+use http::header::{ACCEPT_ENCODING, EXPECT, LOCATION, RANGE};
 use http::request::Parts;
-use http::{Method, Request, Response, Uri};
+use http::{Method, Request, Response, StatusCode, Uri};
 
 use crate::body::{Body, Kind};
 use crate::client::body::ResponseBody;
@@ -326,9 +326,36 @@ impl<D: Dial + Clone> Client<D> {
     }
 }
 
+/// Sends with the stale-connection retry, and once more without `Expect: 100-continue`
+/// when the server answered 417 to it (RFC 9110 section 10.1.1).
+async fn send_with_retry<D: Dial>(
+    pool: &Pool<D>,
+    key: &PoolKey,
+    plan: &Plan<'_>,
+    payload: &mut Payload,
+) -> Result<Response<ResponseBody>> {
+    let response = send_fresh_if_stale(pool, key, plan, payload).await?;
+    let expected = payload.len() != Some(0) && plan.expects_continue(payload.len());
+    if response.status() != StatusCode::EXPECTATION_FAILED || !expected || !payload.is_replayable()
+    {
+        return Ok(response);
+    }
+    drop(response);
+    tracing::debug!(%key, "417 to Expect: 100-continue; sending again without it");
+    let mut headers = plan.headers.clone();
+    headers.remove(EXPECT);
+    let plain = Plan {
+        headers: &headers,
+        host: plan.host.clone(),
+        expect_continue_threshold: None,
+        ..*plan
+    };
+    send_fresh_if_stale(pool, key, &plain, payload).await
+}
+
 /// Sends on a pooled connection; when a reused connection turns out to have been closed
 /// by the server (no response byte came), sends once more on a new one, if safe.
-async fn send_with_retry<D: Dial>(
+async fn send_fresh_if_stale<D: Dial>(
     pool: &Pool<D>,
     key: &PoolKey,
     plan: &Plan<'_>,
@@ -418,6 +445,14 @@ impl Payload {
 
     fn is_replayable(&self) -> bool {
         matches!(self, Self::Bytes(_))
+    }
+
+    /// The body's length, when known (`None` for a stream without one).
+    fn len(&self) -> Option<u64> {
+        match self {
+            Self::Bytes(b) => Some(b.len() as u64),
+            Self::Stream(s) => s.as_ref().and_then(Body::size_hint),
+        }
     }
 
     fn take(&mut self) -> Result<OutBody> {
