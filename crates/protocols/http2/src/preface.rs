@@ -10,15 +10,24 @@ use crate::error::{Error, Result};
 /// can compare a connection's first bytes with it to pick the protocol.
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-const GOAWAY_DEBUG: &[u8] = b"invalid connection preface";
+/// The size of a frame header (RFC 9113 §4.1).
+pub(crate) const FRAME_HEAD: usize = 9;
+const SETTINGS: u8 = 0x4;
+const ACK: u8 = 0x1;
 
-/// Reads the preface from `io`. Stops at the first byte that differs, so an HTTP/1.1
-/// request shorter than 24 bytes is refused at once instead of waiting for more.
+/// Reads the preface and the header of the client's first frame from `io`, and returns
+/// that header (to be replayed to h2). Stops at the first byte that differs from the
+/// preface, so an HTTP/1.1 request shorter than 24 bytes is refused at once instead of
+/// waiting for more.
 ///
-/// On a mismatch, writes an empty SETTINGS frame (the server preface) and a GOAWAY with
-/// `PROTOCOL_ERROR`, then returns [`Error::InvalidPreface`].
-pub(crate) async fn read<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) -> Result<()> {
-    let mut buf = [0u8; PREFACE.len()];
+/// The first frame must be a SETTINGS frame without ACK on stream 0: h2 does not check
+/// that part of the preface itself. On a mismatch, writes an empty SETTINGS frame (the
+/// server preface) and a GOAWAY with `PROTOCOL_ERROR`, then returns
+/// [`Error::InvalidPreface`].
+pub(crate) async fn read<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut S,
+) -> Result<[u8; FRAME_HEAD]> {
+    let mut buf = [0u8; PREFACE.len() + FRAME_HEAD];
     let mut have = 0;
     while have < buf.len() {
         let n = io.read(&mut buf[have..]).await?;
@@ -30,25 +39,32 @@ pub(crate) async fn read<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) -> Resul
             });
         }
         have += n;
-        if buf[..have] != PREFACE[..have] {
-            // Best effort: the peer may not even read it.
-            let _ = io.write_all(&refusal()).await;
-            let _ = io.shutdown().await;
-            return Err(Error::InvalidPreface);
+        let preface_part = have.min(PREFACE.len());
+        if buf[..preface_part] != PREFACE[..preface_part] {
+            return Err(refuse(io, b"invalid connection preface").await);
         }
     }
-    Ok(())
+    let mut head = [0u8; FRAME_HEAD];
+    head.copy_from_slice(&buf[PREFACE.len()..]);
+    let first_is_settings = head[3] == SETTINGS && head[4] & ACK == 0 && head[5..] == [0; 4];
+    if !first_is_settings {
+        return Err(refuse(io, b"the first frame must be SETTINGS").await);
+    }
+    Ok(head)
 }
 
-/// SETTINGS (empty) + GOAWAY(last stream 0, PROTOCOL_ERROR, debug text).
-fn refusal() -> Vec<u8> {
-    let mut out = vec![0, 0, 0, 0x4, 0, 0, 0, 0, 0];
-    let len = 8 + GOAWAY_DEBUG.len();
+/// Sends SETTINGS (empty) + GOAWAY(last stream 0, PROTOCOL_ERROR, `debug`) and closes.
+async fn refuse<S: AsyncWrite + Unpin>(io: &mut S, debug: &[u8]) -> Error {
+    let mut out = vec![0, 0, 0, SETTINGS, 0, 0, 0, 0, 0];
+    let len = 8 + debug.len();
     out.extend_from_slice(&[0, (len >> 8) as u8, len as u8, 0x7, 0, 0, 0, 0, 0]);
     out.extend_from_slice(&0u32.to_be_bytes());
     out.extend_from_slice(&u32::from(h2::Reason::PROTOCOL_ERROR).to_be_bytes());
-    out.extend_from_slice(GOAWAY_DEBUG);
-    out
+    out.extend_from_slice(debug);
+    // Best effort: the peer may not even read it.
+    let _ = io.write_all(&out).await;
+    let _ = io.shutdown().await;
+    Error::InvalidPreface
 }
 
 #[cfg(test)]
@@ -62,9 +78,10 @@ mod tests {
             b.write_all(&PREFACE[..5]).await.unwrap();
             tokio::task::yield_now().await;
             b.write_all(&PREFACE[5..]).await.unwrap();
+            b.write_all(&[0, 0, 6, 4, 0, 0, 0, 0, 0]).await.unwrap();
             b
         });
-        read(&mut a).await.unwrap();
+        assert_eq!(read(&mut a).await.unwrap(), [0, 0, 6, 4, 0, 0, 0, 0, 0]);
         drop(writer.await.unwrap());
     }
 
@@ -80,7 +97,24 @@ mod tests {
         assert_eq!(got[12], 0x7, "then GOAWAY");
         assert_eq!(&got[18..22], &[0, 0, 0, 0], "last stream 0");
         assert_eq!(&got[22..26], &[0, 0, 0, 1], "PROTOCOL_ERROR");
-        assert_eq!(&got[26..], GOAWAY_DEBUG);
+        assert_eq!(&got[26..], b"invalid connection preface");
+    }
+
+    #[tokio::test]
+    async fn refuses_a_first_frame_other_than_settings() {
+        for head in [
+            [0, 0, 8, 6, 0, 0, 0, 0, 0], // PING
+            [0, 0, 0, 4, 1, 0, 0, 0, 0], // SETTINGS ACK
+            [0, 0, 0, 4, 0, 0, 0, 0, 1], // SETTINGS on stream 1
+        ] {
+            let (mut a, mut b) = tokio::io::duplex(256);
+            b.write_all(PREFACE).await.unwrap();
+            b.write_all(&head).await.unwrap();
+            assert!(matches!(read(&mut a).await, Err(Error::InvalidPreface)));
+            let mut got = Vec::new();
+            b.read_to_end(&mut got).await.unwrap();
+            assert_eq!(&got[22..26], &[0, 0, 0, 1], "PROTOCOL_ERROR");
+        }
     }
 
     #[tokio::test]

@@ -48,15 +48,14 @@ where
         None => (Bytes::new(), None),
     };
     let handshake = async {
-        preface::read(&mut io).await?;
-        let prefix = if frames.is_empty() {
-            Bytes::from_static(PREFACE)
-        } else {
-            let mut p = BytesMut::with_capacity(PREFACE.len() + frames.len());
-            p.extend_from_slice(PREFACE);
-            p.extend_from_slice(&frames);
-            p.freeze()
-        };
+        let first_frame = preface::read(&mut io).await?;
+        // What h2 reads first: the preface, the upgrade's stand-in frames if any, then
+        // the header of the client's SETTINGS, whose payload follows on the wire.
+        let mut prefix = BytesMut::with_capacity(PREFACE.len() + frames.len() + first_frame.len());
+        prefix.extend_from_slice(PREFACE);
+        prefix.extend_from_slice(&frames);
+        prefix.extend_from_slice(&first_frame);
+        let prefix = prefix.freeze();
         let io = Io::new(io, prefix, activity.clone());
         settings
             .server_builder()
