@@ -267,6 +267,9 @@ async fn malformed_requests_are_stream_protocol_errors() {
             .concat(),
         ),
     ];
+    // RFC 9113 §8.1.1: a stream error; §5.4 lets an endpoint make it a connection error,
+    // which h2 does for field names it rejects while decoding (uppercase, unknown
+    // pseudo-header).
     for (what, f) in cases {
         let out = default_outcome(&[f], Some(1)).await;
         assert!(
