@@ -102,7 +102,10 @@ async fn continuation_flood_of_small_frames_is_stopped() {
     let server = TestServer::memory(Settings::default(), hello_or_echo).await;
     let mut peer = server.raw_ready().await;
     peer.try_send(&continuation_flood(200, 1024)).await;
-    assert_eq!(peer.outcome(Some(1)).await, Outcome::GoAway(ENHANCE_YOUR_CALM));
+    assert_eq!(
+        peer.outcome(Some(1)).await,
+        Outcome::GoAway(ENHANCE_YOUR_CALM)
+    );
     drop(peer);
     server.stop().await;
 }
@@ -116,7 +119,10 @@ async fn continuation_flood_of_large_frames_is_stopped() {
     let server = TestServer::memory(settings, hello_or_echo).await;
     let mut peer = server.raw_ready().await;
     peer.try_send(&continuation_flood(40, 60 * 1024)).await;
-    assert_eq!(peer.outcome(Some(1)).await, Outcome::GoAway(ENHANCE_YOUR_CALM));
+    assert_eq!(
+        peer.outcome(Some(1)).await,
+        Outcome::GoAway(ENHANCE_YOUR_CALM)
+    );
     drop(peer);
     server.stop().await;
 }
@@ -129,7 +135,10 @@ async fn header_list_over_the_limit_is_refused() {
     let mut peer = server.raw_ready().await;
     let big = "v".repeat(100);
     let fields: Vec<(String, String)> = (0..50).map(|i| (format!("x-h{i}"), big.clone())).collect();
-    let extra: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let extra: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     peer.send(&headers(
         1,
         END_STREAM | END_HEADERS,
@@ -141,7 +150,11 @@ async fn header_list_over_the_limit_is_refused() {
     assert_eq!(head.kind, HEADERS);
     // `:status: 431`: literal with the static name `:status`, Huffman-coded "431".
     assert_eq!(head.payload, [0x48, 0x83, 0x69, 0x90, 0xff]);
-    assert_eq!(head.flags & END_STREAM, END_STREAM, "and the stream ends there");
+    assert_eq!(
+        head.flags & END_STREAM,
+        END_STREAM,
+        "and the stream ends there"
+    );
     // A request within the limit on the same connection works.
     peer.send(&get(3)).await;
     assert_eq!(peer.body(3).await, b"Hello, World!");
@@ -164,7 +177,10 @@ async fn silent_connection_times_out_in_the_handshake() {
         .serve_connection(io, Arc::new(hello_or_echo), Shutdown::new().token())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::HandshakeTimeout(d) if d == Duration::from_secs(3)), "{err}");
+    assert!(
+        matches!(err, Error::HandshakeTimeout(d) if d == Duration::from_secs(3)),
+        "{err}"
+    );
     assert_eq!(started.elapsed(), Duration::from_secs(3));
 }
 

@@ -74,7 +74,10 @@ pub async fn handshake<T: Stream>(io: T, settings: &Settings) -> Result<(SendReq
             .await
             .map_err(|_| Error::HandshakeTimeout(limit))??;
 
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(Shared {
+        keepalive_timeout: settings.keepalive_timeout,
+        ..Shared::default()
+    });
     let mut keepalive = Keepalive::new(settings, conn.ping_pong(), activity);
     let driver_shared = shared.clone();
     let driver = async move {
@@ -82,6 +85,11 @@ pub async fn handshake<T: Stream>(io: T, settings: &Settings) -> Result<(SendReq
             if let Some(k) = &mut keepalive
                 && let Poll::Ready(e) = k.poll(cx)
             {
+                // Recorded before the connection is dropped, so the requests it fails
+                // report why.
+                driver_shared
+                    .keepalive_timed_out
+                    .store(true, Ordering::Release);
                 return Poll::Ready(Err(e));
             }
             Pin::new(&mut conn).poll(cx).map_err(Error::from)
@@ -124,6 +132,8 @@ pub async fn connect<T: Stream>(io: T, settings: &Settings) -> Result<SendReques
 #[derive(Debug, Default)]
 struct Shared {
     closed: AtomicBool,
+    keepalive_timed_out: AtomicBool,
+    keepalive_timeout: std::time::Duration,
     in_flight: AtomicUsize,
 }
 
@@ -195,7 +205,7 @@ impl SendRequest {
                 });
             }
         }
-        let response = response.await?;
+        let response = response.await.map_err(|e| self.closed_error(e))?;
         let (parts, recv) = response.into_parts();
         let incoming = Incoming::new(recv, &parts.headers).with_guard(guard);
         Ok(Response::from_parts(parts, Body::incoming(incoming)))
@@ -242,10 +252,15 @@ impl SendRequest {
         self.inner.current_max_send_streams()
     }
 
-    /// The error for a request that could not start: the connection's own state says
-    /// more than h2's generic one.
+    /// The error for a request the connection failed: when the connection ended on
+    /// its own account (keepalive), that says more than h2's I/O error.
     fn closed_error(&self, e: h2::Error) -> Error {
         match Error::from(e) {
+            Error::Io(_) | Error::ConnectionClosed
+                if self.shared.keepalive_timed_out.load(Ordering::Acquire) =>
+            {
+                Error::KeepaliveTimeout(self.shared.keepalive_timeout)
+            }
             Error::Io(_) if self.shared.closed.load(Ordering::Acquire) => Error::ConnectionClosed,
             other => other,
         }

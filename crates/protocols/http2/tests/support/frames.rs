@@ -204,6 +204,7 @@ pub enum Outcome {
 pub struct Peer<S> {
     io: S,
     buf: BytesMut,
+    guard: Option<Duration>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Peer<S> {
@@ -211,7 +212,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Peer<S> {
         Self {
             io,
             buf: BytesMut::new(),
+            guard: Some(GUARD),
         }
+    }
+
+    /// No hang guard on reads: for paused-clock tests, where virtual time runs ahead
+    /// and a guard would fire while the code under test legitimately waits.
+    pub fn unguarded(mut self) -> Self {
+        self.guard = None;
+        self
     }
 
     pub fn into_inner(self) -> S {
@@ -230,9 +239,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Peer<S> {
 
     /// The next frame, or `None` at EOF (or a reset connection).
     pub async fn next(&mut self) -> Option<Frame> {
-        tokio::time::timeout(GUARD, self.next_inner())
-            .await
-            .expect("peer waited too long for a frame")
+        match self.guard {
+            Some(guard) => tokio::time::timeout(guard, self.next_inner())
+                .await
+                .expect("peer waited too long for a frame"),
+            None => self.next_inner().await,
+        }
     }
 
     async fn next_inner(&mut self) -> Option<Frame> {
@@ -277,6 +289,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Peer<S> {
             assert!(n > 0, "EOF before the end of the head: {:?}", self.buf);
             self.buf.extend_from_slice(&chunk[..n]);
         }
+    }
+
+    /// Server side of the connection start: the client preface is read, our (empty)
+    /// SETTINGS sent, the client's SETTINGS read and acknowledged.
+    pub async fn accept_client(&mut self) {
+        while self.buf.len() < PREFACE.len() {
+            let mut chunk = [0u8; 1024];
+            let n = self.io.read(&mut chunk).await.expect("read preface");
+            assert!(n > 0, "EOF before the preface");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(&self.buf[..PREFACE.len()], PREFACE);
+        skip(&mut self.buf, PREFACE.len());
+        self.send(&settings(&[])).await;
+        let f = self
+            .until("client SETTINGS", |f| {
+                f.kind == SETTINGS && f.flags & ACK == 0
+            })
+            .await;
+        let _ = f;
+        self.send(&settings_ack()).await;
     }
 
     /// Client side of the connection start: preface and `settings`, then the server's
