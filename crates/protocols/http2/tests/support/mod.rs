@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod frames;
+pub mod h1shim;
 pub mod tcp;
 
 use std::net::SocketAddr;
