@@ -193,14 +193,24 @@ impl SendRequest {
         let (response, mut stream) = h2
             .send_request(Request::from_parts(parts, ()), end)
             .map_err(|e| self.closed_error(e))?;
-        let guard = InFlight::new(self.shared.clone());
+        let mut guard = InFlight::new(self.shared.clone());
         if !end {
             if let Some(data) = body.take_full() {
                 stream.send_data(data, true)?;
             } else {
+                // The body streams from its own task, so the response can come first.
+                // The task stops when the caller loses interest (this future or the
+                // response body dropped): dropping the last handle makes h2 reset the
+                // stream with CANCEL, and the server stops too.
+                let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+                guard.cancel_body = Some(cancel);
                 tokio::spawn(async move {
-                    if let Err(e) = send_body(body, stream).await {
-                        tracing::debug!("sending the request body failed: {e}");
+                    tokio::select! {
+                        biased;
+                        _ = cancelled => {}
+                        r = send_body(body, stream) => if let Err(e) = r {
+                            tracing::debug!("sending the request body failed: {e}");
+                        },
                     }
                 });
             }
@@ -267,19 +277,27 @@ impl SendRequest {
     }
 }
 
-/// Counts a request as in flight until its response body is finished or dropped.
-pub(crate) struct InFlight(Arc<Shared>);
+/// One exchange's hold on the connection, from `send` until the response body is
+/// finished or dropped: counts it in flight, and keeps a streaming request body going
+/// (dropping the guard stops it).
+pub(crate) struct InFlight {
+    shared: Arc<Shared>,
+    cancel_body: Option<tokio::sync::oneshot::Sender<()>>,
+}
 
 impl InFlight {
     fn new(shared: Arc<Shared>) -> Self {
         shared.in_flight.fetch_add(1, Ordering::AcqRel);
-        Self(shared)
+        Self {
+            shared,
+            cancel_body: None,
+        }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
