@@ -16,11 +16,18 @@ struct Suite {
     packages: &'static [&'static str],
 }
 
-const SUITES: &[Suite] = &[Suite {
-    name: "runtime",
-    binaries: &["bench_runtime"],
-    packages: &[],
-}];
+const SUITES: &[Suite] = &[
+    Suite {
+        name: "runtime",
+        binaries: &["bench_runtime"],
+        packages: &[],
+    },
+    Suite {
+        name: "http2",
+        binaries: &["bench_http2"],
+        packages: &["nghttp2-client"],
+    },
+];
 
 /// Names accepted on the command line.
 pub(crate) fn suite_names() -> Vec<&'static str> {
