@@ -9,6 +9,7 @@
 //! | `transport` | [`transport`] | `Dial` / `Listen` / `Datagram` traits and transports |
 //! | `resilience` | [`resilience`] | retry with backoff and budget, rate limiting, circuit breaker, health checks |
 //! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
+//! | `http2` | [`http2`] | HTTP/2 server (h2c, ALPN h2, h2c upgrade) and connection-level client |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -33,3 +34,7 @@ pub use ghostnet_resilience as resilience;
 #[cfg(feature = "pkgmgr")]
 #[doc(inline)]
 pub use ghostnet_pkgmgr as pkgmgr;
+
+#[cfg(feature = "http2")]
+#[doc(inline)]
+pub use ghostnet_http2 as http2;
