@@ -86,9 +86,10 @@ pub struct Settings {
     /// Largest frame payload the peer may send (`SETTINGS_MAX_FRAME_SIZE`). Default and
     /// minimum 16,384; at most 16,777,215.
     pub max_frame_size: u32,
-    /// Largest decoded header block the peer may send, in RFC 9113 octets (name + value
-    /// + 32 per field) (`SETTINGS_MAX_HEADER_LIST_SIZE`); it also caps the header bytes
-    /// buffered from CONTINUATION frames. Default 16 KiB; 1 KiB ..= 1 MiB.
+    /// Largest decoded header block the peer may send (`SETTINGS_MAX_HEADER_LIST_SIZE`),
+    /// counted as RFC 9113 does: name and value lengths plus 32 octets per field. It
+    /// also caps the header bytes buffered from CONTINUATION frames. Default 16 KiB;
+    /// 1 KiB ..= 1 MiB.
     pub max_header_list_size: u32,
     /// HPACK dynamic table the peer's encoder may use (`SETTINGS_HEADER_TABLE_SIZE`).
     /// Default 4,096; at most 1 MiB.
@@ -311,8 +312,10 @@ mod tests {
 
     #[test]
     fn window_bounds() {
-        let mut s = Settings::default();
-        s.initial_stream_window_size = MAX_WINDOW_SIZE + 1;
+        let mut s = Settings {
+            initial_stream_window_size: MAX_WINDOW_SIZE + 1,
+            ..Settings::default()
+        };
         assert_eq!(field_of(&s), "initial_stream_window_size");
         s.initial_stream_window_size = 0;
         assert_eq!(field_of(&s), "initial_stream_window_size");
@@ -358,9 +361,11 @@ mod tests {
             mutate(&mut s);
             assert_eq!(field_of(&s), field);
         }
-        let mut s = Settings::default();
-        s.keepalive_interval = None;
-        s.header_table_size = 0;
+        let s = Settings {
+            keepalive_interval: None,
+            header_table_size: 0,
+            ..Settings::default()
+        };
         s.validate().unwrap();
     }
 }

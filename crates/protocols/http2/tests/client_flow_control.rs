@@ -49,10 +49,18 @@ async fn an_unread_response_holds_the_server_to_the_window() {
         + ghostnet_http2::DEFAULT_MAX_SEND_BUFFER_SIZE
         + ghostnet_transport::DEFAULT_PIPE_BUFFER
         + 3 * CHUNK;
-    assert!(stalled_at <= bound, "producer ran to {stalled_at} past the window");
+    assert!(
+        stalled_at <= bound,
+        "producer ran to {stalled_at} past the window"
+    );
     assert!(stalled_at < TOTAL);
     // Reading releases the window as it goes: all of it arrives.
-    let body = res.into_body().with_limit(u64::MAX).collect().await.unwrap();
+    let body = res
+        .into_body()
+        .with_limit(u64::MAX)
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(body.len(), TOTAL);
     assert_eq!(sent.load(Ordering::SeqCst), TOTAL);
     drop(client);

@@ -43,7 +43,11 @@ async fn two_hundred_requests_share_one_connection_within_the_limit() {
     for (i, t) in tasks.into_iter().enumerate() {
         assert_eq!(t.await.unwrap(), format!("/{i}"));
     }
-    assert_eq!(max.load(Ordering::SeqCst), 10, "the server's limit was not used fully or was exceeded");
+    assert_eq!(
+        max.load(Ordering::SeqCst),
+        10,
+        "the server's limit was not used fully or was exceeded"
+    );
     assert_eq!(client.in_flight(), 0);
     drop(client);
     server.stop().await;
@@ -57,7 +61,14 @@ async fn readiness_follows_in_flight_streams() {
     let mut client = server.client().await;
     client.ready().await.unwrap();
     // One answered request brings the server's SETTINGS in for sure.
-    client.send(get("/")).await.unwrap().into_body().collect().await.unwrap();
+    client
+        .send(get("/"))
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(client.max_concurrent_streams(), 2);
     assert!(client.is_ready());
     let a = tokio::spawn({
@@ -103,7 +114,10 @@ async fn a_response_counts_in_flight_until_its_body_is_read() {
 async fn server_goaway_closes_the_handle_and_new_requests_are_retryable() {
     let server = TestServer::memory(Settings::default(), hello_or_echo).await;
     let client = server.client().await;
-    assert_eq!(client.send(get("/")).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        client.send(get("/")).await.unwrap().status(),
+        StatusCode::OK
+    );
     server.shutdown.trigger();
     // The client answers h2's shutdown PING; the connection then ends.
     while !client.is_closed() {
@@ -122,7 +136,10 @@ async fn relative_uris_are_refused() {
     let client = server.client().await;
     let req = Request::get("/path").body(Body::empty()).unwrap();
     let err = client.send(req).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidMessage { reason } if reason.contains("absolute")), "{err}");
+    assert!(
+        matches!(&err, Error::InvalidMessage { reason } if reason.contains("absolute")),
+        "{err}"
+    );
     drop(client);
     server.stop().await;
 }
@@ -132,7 +149,18 @@ async fn invalid_settings_are_refused_at_handshake() {
     let server = TestServer::memory(Settings::default(), hello_or_echo).await;
     let mut bad = Settings::default();
     bad.max_frame_size = 100;
-    let err = client::handshake(server.connect().await, &bad).await.unwrap_err();
-    assert!(matches!(err, Error::InvalidSettings { field: "max_frame_size", .. }), "{err}");
+    let err = client::handshake(server.connect().await, &bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidSettings {
+                field: "max_frame_size",
+                ..
+            }
+        ),
+        "{err}"
+    );
     server.stop().await;
 }

@@ -72,8 +72,17 @@ async fn nghttp_against_our_server() {
 
     // The body, and 100 concurrent streams on one connection.
     let out = run(nghttp.clone(), vec![url.clone()]).await;
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, World!", "{}", text(&out));
-    let out = run(nghttp.clone(), vec!["-n".into(), "-m".into(), "100".into(), url.clone()]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Hello, World!",
+        "{}",
+        text(&out)
+    );
+    let out = run(
+        nghttp.clone(),
+        vec!["-n".into(), "-m".into(), "100".into(), url.clone()],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
 
     // An uploaded file is echoed back byte for byte.
@@ -96,7 +105,9 @@ async fn h2load_against_our_server() {
     let url = format!("http://127.0.0.1:{}/", server.port());
     let out = run(
         h2load,
-        ["-n", "5000", "-c", "8", "-m", "20", &url].map(String::from).to_vec(),
+        ["-n", "5000", "-c", "8", "-m", "20", &url]
+            .map(String::from)
+            .to_vec(),
     )
     .await;
     let log = text(&out);
@@ -163,7 +174,12 @@ async fn curl_prior_knowledge_and_upgrade() {
         ],
     )
     .await;
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, World! 2", "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Hello, World! 2",
+        "{}",
+        text(&out)
+    );
     server.stop().await;
 
     let (port, shutdown) = upgrade_server().await;
@@ -178,7 +194,12 @@ async fn curl_prior_knowledge_and_upgrade() {
         ],
     )
     .await;
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, World! 2", "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Hello, World! 2",
+        "{}",
+        text(&out)
+    );
     shutdown.trigger();
 }
 
@@ -202,16 +223,26 @@ async fn nghttpd(path: PathBuf, dir: &std::path::Path) -> Nghttpd {
         .unwrap()
         .port();
     let child = Command::new(path)
-        .args(["-d", &dir.display().to_string(), "--address=127.0.0.1", "--no-tls"])
+        .args([
+            "-d",
+            &dir.display().to_string(),
+            "--address=127.0.0.1",
+            "--no-tls",
+        ])
         .arg(port.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start nghttpd");
+    // Owned at once, so it is killed and reaped whatever happens next.
+    let server = Nghttpd { child, port };
     // Wait until it listens (a startup wait, not a measurement).
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Nghttpd { child, port };
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -228,7 +259,9 @@ async fn our_client_against_nghttpd() {
     std::fs::write(dir.join("small.txt"), b"small file\n").unwrap();
     let server = nghttpd(path, &dir).await;
 
-    let io = tokio::net::TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    let io = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
     let client = client::connect(io, &Settings::default()).await.unwrap();
     let base = format!("http://127.0.0.1:{}", server.port);
     let req = |path: &str| {
@@ -240,7 +273,12 @@ async fn our_client_against_nghttpd() {
     // A 5 MB file, streamed with flow control across many windows.
     let res = client.send(req("/big.bin")).await.unwrap();
     assert_eq!(res.status(), 200);
-    let body = res.into_body().with_limit(u64::MAX).collect().await.unwrap();
+    let body = res
+        .into_body()
+        .with_limit(u64::MAX)
+        .collect()
+        .await
+        .unwrap();
     assert!(body == big, "big.bin differs ({} bytes)", body.len());
 
     // 50 concurrent requests multiplexed on the same connection.
@@ -248,7 +286,14 @@ async fn our_client_against_nghttpd() {
     for _ in 0..50 {
         let (client, req) = (client.clone(), req("/small.txt"));
         tasks.push(tokio::spawn(async move {
-            client.send(req).await.unwrap().into_body().collect().await.unwrap()
+            client
+                .send(req)
+                .await
+                .unwrap()
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
         }));
     }
     for t in tasks {

@@ -18,7 +18,10 @@ use support::h1shim::serve_h2c_upgrade;
 async fn describe(req: Request<Body>) -> Response<Body> {
     let line = format!("{} {} {:?}", req.method(), req.uri(), req.version());
     let body = req.into_body().collect().await.unwrap();
-    Response::new(Body::from(format!("{line} body={}", String::from_utf8_lossy(&body))))
+    Response::new(Body::from(format!(
+        "{line} body={}",
+        String::from_utf8_lossy(&body)
+    )))
 }
 
 /// `INITIAL_WINDOW_SIZE = 5` as an HTTP2-Settings value.
@@ -86,11 +89,18 @@ async fn upgrade_answers_stream_1_and_continues_as_http2() {
         "GET http://test/up?x=1 HTTP/2.0 body="
     );
     // Stream 3 is an ordinary HTTP/2 request on the same connection.
-    peer.send(&headers(3, END_STREAM | END_HEADERS, &request_block("POST", "/next", &[])))
-        .await;
+    peer.send(&headers(
+        3,
+        END_STREAM | END_HEADERS,
+        &request_block("POST", "/next", &[]),
+    ))
+    .await;
     peer.send(&window_update(3, 1000)).await;
     let next = peer.body(3).await;
-    assert_eq!(String::from_utf8(next).unwrap(), "POST http://test/next HTTP/2.0 body=");
+    assert_eq!(
+        String::from_utf8(next).unwrap(),
+        "POST http://test/next HTTP/2.0 body="
+    );
     // Only our real SETTINGS was acknowledged: the 101 acknowledged HTTP2-Settings.
     peer.ping_pong().await;
     assert_eq!(acks, 1, "the server acknowledged the HTTP2-Settings");

@@ -16,7 +16,12 @@ pub async fn read_head<S: Stream>(io: &mut S) -> Request<()> {
     while !head.ends_with(b"\r\n\r\n") {
         let mut b = [0u8; 1];
         let n = io.read(&mut b).await.expect("read head");
-        assert_eq!(n, 1, "EOF in the request head: {:?}", String::from_utf8_lossy(&head));
+        assert_eq!(
+            n,
+            1,
+            "EOF in the request head: {:?}",
+            String::from_utf8_lossy(&head)
+        );
         head.push(b[0]);
     }
     let text = String::from_utf8(head).expect("ASCII head");
