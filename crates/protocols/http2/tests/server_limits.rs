@@ -201,3 +201,48 @@ async fn shutdown_during_the_handshake_ends_the_connection_at_once() {
         .unwrap();
     assert_eq!(started.elapsed(), Duration::ZERO);
 }
+
+/// Sends `frame` `count` times from a task without reading anything back; returns the
+/// task (which finishes once everything is written) and the peer's reading half.
+async fn flood_without_reading(
+    frame: Vec<u8>,
+    count: usize,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::io::ReadHalf<ghostnet_transport::BoxStream>,
+    TestServer,
+) {
+    let server = TestServer::memory(Settings::default(), hello_or_echo).await;
+    let peer = server.raw_ready().await.unguarded();
+    let (read, mut write) = tokio::io::split(peer.into_inner());
+    let writer = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        let burst = frame.repeat(count);
+        let _ = write.write_all(&burst).await;
+        // Keep the connection open until the test is done with it.
+        std::future::pending::<()>().await;
+    });
+    (writer, read, server)
+}
+
+#[tokio::test(start_paused = true)]
+async fn ping_and_settings_floods_are_held_back_by_the_unread_answers() {
+    // h2 answers one PING (or SETTINGS) at a time and reads no further frame while the
+    // answer cannot be written: a peer that floods without reading fills its own
+    // receive buffer and is then stalled by TCP, instead of growing our memory.
+    for f in [
+        ping(0, [1; 8]),
+        settings(&[(SETTINGS_MAX_CONCURRENT_STREAMS, 10)]),
+    ] {
+        let (writer, read, server) = flood_without_reading(f, 200_000).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert!(
+            !writer.is_finished(),
+            "3 MB of frames were all taken in unread"
+        );
+        writer.abort();
+        drop(read);
+        let _ = writer.await;
+        server.stop().await;
+    }
+}

@@ -52,7 +52,9 @@ type BoxBody = Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Sen
 pub struct Body {
     kind: Kind,
     limit: u64,
-    trailers: Option<HeaderMap>,
+    // Boxed: rare, and a `HeaderMap` inline would triple the size of every `Body`, which
+    // every request and response future carries.
+    trailers: Option<Box<HeaderMap>>,
 }
 
 enum Kind {
@@ -173,7 +175,7 @@ impl Body {
                     Ok(data) => return Some(Ok(data)),
                     Err(frame) => {
                         if let Ok(t) = frame.into_trailers() {
-                            self.trailers = Some(t);
+                            self.trailers = Some(Box::new(t));
                         }
                     }
                 },
@@ -185,7 +187,7 @@ impl Body {
     /// The trailer fields, once [`data`](Self::data) reached the end of a body that had
     /// them.
     pub fn trailers(&self) -> Option<&HeaderMap> {
-        self.trailers.as_ref()
+        self.trailers.as_deref()
     }
 
     /// Reads the whole body into one `Bytes`, within the body's limit.

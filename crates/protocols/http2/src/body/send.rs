@@ -9,9 +9,8 @@ use h2::{Reason, SendStream};
 use super::Body;
 use crate::error::{Error, Result};
 
-/// Sends `body` on `stream` and ends the stream. The headers were sent without
-/// END_STREAM. A body error resets the stream with `INTERNAL_ERROR`, so the peer never
-/// takes a truncated body for a complete one; a reset from the peer stops the producer.
+/// Sends `body` on `stream` and ends the stream (see [`poll_pipe`]). The headers were
+/// sent without END_STREAM.
 pub(crate) async fn send_body(mut body: Body, mut stream: SendStream<Bytes>) -> Result<()> {
     if let Some(data) = body.take_full() {
         // Already in memory: hand it to h2 whole; h2 sends it as the window opens.
@@ -20,7 +19,10 @@ pub(crate) async fn send_body(mut body: Body, mut stream: SendStream<Bytes>) -> 
     poll_fn(|cx| poll_pipe(&mut body, &mut stream, cx)).await
 }
 
-fn poll_pipe(
+/// Polls the sending of `body` on `stream` to the end, one piece at a time as the
+/// peer's window and h2's send buffer allow. A body error resets the stream with `INTERNAL_ERROR`, so the peer never takes a
+/// truncated body for a complete one; a reset from the peer stops the producer.
+pub(crate) fn poll_pipe(
     body: &mut Body,
     stream: &mut SendStream<Bytes>,
     cx: &mut Context<'_>,

@@ -9,7 +9,6 @@ use std::task::Poll;
 use bytes::{Bytes, BytesMut};
 use http::Request;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::body::{Body, Incoming};
@@ -74,7 +73,6 @@ where
     };
 
     let mut keepalive = Keepalive::new(settings, conn.ping_pong(), activity);
-    let mut streams: JoinSet<()> = JoinSet::new();
     let mut cancelled = pin!(token.cancelled());
     let mut draining = false;
     poll_fn(|cx| {
@@ -84,13 +82,6 @@ where
             tracing::debug!("shutdown: sending GOAWAY");
             conn.graceful_shutdown();
             draining = true;
-        }
-        while let Poll::Ready(Some(done)) = streams.poll_join_next(cx) {
-            if let Err(e) = done
-                && e.is_panic()
-            {
-                tracing::warn!("an HTTP/2 service panicked; the stream was answered with 500");
-            }
         }
         if let Some(k) = &mut keepalive
             && let Poll::Ready(e) = k.poll(cx)
@@ -110,7 +101,10 @@ where
                             Request::from_parts(parts, body)
                         }
                     };
-                    streams.spawn(stream::handle(service.clone(), req, respond));
+                    // A plain spawn: when the connection ends, h2 fails every
+                    // stream, which ends their tasks (a service still running sees
+                    // the reset and is dropped).
+                    tokio::spawn(stream::handle(service.clone(), req, respond));
                 }
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(end_of(e)),
                 Poll::Ready(None) => return Poll::Ready(Ok(())),

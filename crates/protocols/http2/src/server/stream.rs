@@ -6,16 +6,20 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use bytes::Bytes;
+use h2::SendStream;
 use h2::server::SendResponse;
 use http::{Method, Request, Response, StatusCode};
 
-use crate::body::{Body, send::send_body};
+use crate::body::{Body, send::poll_pipe};
 use crate::error::Result;
 use crate::headers::{set_content_length, strip_connection_specific};
 use crate::service::Service;
 
 /// Runs `service` on `req` and answers on `respond`. When the peer resets the stream
 /// first, the service future is dropped: its work is no longer wanted.
+///
+/// This future is what each stream's task holds, so it is kept small: the response
+/// head and a full body are sent synchronously, and only a streaming body is awaited.
 pub(crate) async fn handle<S: Service>(
     service: Arc<S>,
     req: Request<Body>,
@@ -23,31 +27,40 @@ pub(crate) async fn handle<S: Service>(
 ) {
     let head_request = req.method() == Method::HEAD;
     let mut guard = PanicGuard(Some(respond));
-    let mut call = pin!(service.call(req));
-    let response = poll_fn(|cx| {
-        if let Poll::Ready(resp) = call.as_mut().poll(cx) {
-            return Poll::Ready(Some(resp));
-        }
-        let respond = guard.0.as_mut().expect("taken only below");
-        respond.poll_reset(cx).map(|_| None)
-    })
-    .await;
+    let response = {
+        let mut call = pin!(service.call(req));
+        poll_fn(|cx| {
+            if let Poll::Ready(resp) = call.as_mut().poll(cx) {
+                return Poll::Ready(Some(resp));
+            }
+            let respond = guard.0.as_mut().expect("taken only below");
+            respond.poll_reset(cx).map(|_| None)
+        })
+        .await
+    };
     let respond = guard.0.take().expect("taken only here");
     let Some(response) = response else {
         tracing::trace!("stream reset by the peer before the response");
         return;
     };
-    if let Err(e) = send_response(respond, response, head_request).await {
-        tracing::debug!("sending the response failed: {e}");
+    match start_response(respond, response, head_request) {
+        Ok(None) => {}
+        Ok(Some((mut body, mut stream))) => {
+            if let Err(e) = poll_fn(|cx| poll_pipe(&mut body, &mut stream, cx)).await {
+                tracing::debug!("sending the response body failed: {e}");
+            }
+        }
+        Err(e) => tracing::debug!("sending the response failed: {e}"),
     }
 }
 
-async fn send_response(
+/// Sends the head, and a full body with it; returns what is left to stream.
+fn start_response(
     mut respond: SendResponse<Bytes>,
     response: Response<Body>,
     head_request: bool,
-) -> Result<()> {
-    let (mut parts, body) = response.into_parts();
+) -> Result<Option<(Body, SendStream<Bytes>)>> {
+    let (mut parts, mut body) = response.into_parts();
     strip_connection_specific(&mut parts.headers);
     let bodiless = head_request
         || parts.status == StatusCode::NO_CONTENT
@@ -60,11 +73,16 @@ async fn send_response(
         set_content_length(&mut parts.headers, body.size_hint());
     }
     let end = bodiless || body.is_end_stream();
-    let stream = respond.send_response(Response::from_parts(parts, ()), end)?;
+    let mut stream = respond.send_response(Response::from_parts(parts, ()), end)?;
     if end {
-        return Ok(());
+        return Ok(None);
     }
-    send_body(body, stream).await
+    if let Some(data) = body.take_full() {
+        // Already in memory: hand it to h2 whole; h2 sends it as the window opens.
+        stream.send_data(data, true)?;
+        return Ok(None);
+    }
+    Ok(Some((body, stream)))
 }
 
 /// Answers `500` if the service panics before responding, so the client gets an answer
