@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ghostnet::http2::{Body, Settings, client};
+use ghostnet::http2::{Body, client};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
@@ -14,7 +14,7 @@ use super::DOWNLOAD_PATH;
 /// to the last byte.
 pub async fn ghostnet(addr: SocketAddr, len: u64) -> Duration {
     let io = connect(addr).await;
-    let client = client::connect(io, &Settings::default())
+    let client = client::connect(io, &super::ghostnet_settings())
         .await
         .expect("handshake");
     let req = http::Request::get(format!("http://{addr}{DOWNLOAD_PATH}{len}"))

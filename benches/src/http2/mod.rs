@@ -34,6 +34,23 @@ impl Side {
     }
 }
 
+/// ghostnet-http2's settings for the helper processes: the defaults, unless
+/// `BENCH_H2_WINDOW` (stream window in bytes; the connection gets twice as much) or
+/// `BENCH_H2_FRAME` (max frame size) are set. The suite itself always uses the
+/// defaults; the variables are for the window experiments in docs/http2.md.
+pub fn ghostnet_settings() -> ghostnet::http2::Settings {
+    let mut s = ghostnet::http2::Settings::default();
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());
+    if let Some(w) = var("BENCH_H2_WINDOW") {
+        s.initial_stream_window_size = w;
+        s.initial_connection_window_size = w.saturating_mul(2).max(65_535);
+    }
+    if let Some(f) = var("BENCH_H2_FRAME") {
+        s.max_frame_size = f;
+    }
+    s
+}
+
 /// The route both servers answer for everything but [`DOWNLOAD_PATH`].
 pub const HELLO: &str = "Hello, World!";
 /// `GET /download/<bytes>` streams that many bytes.

@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use ghostnet::http2::{Body, Server, Settings};
+use ghostnet::http2::{Body, Server};
 use ghostnet::runtime::Shutdown;
 use http::{Request, Response};
 use http_body_util::{Either, Full};
@@ -37,7 +37,7 @@ pub async fn run(side: Side, ready: impl FnOnce(SocketAddr)) {
         Side::Ghostnet => {
             let listener = tcp::TcpListener::bind(any).await.expect("bind");
             ready(listener.local_addr());
-            let server = Server::new(Settings::default()).expect("default settings");
+            let server = Server::new(super::ghostnet_settings()).expect("default settings");
             let _ = server
                 .serve(listener, ghostnet_route, Shutdown::new())
                 .await;

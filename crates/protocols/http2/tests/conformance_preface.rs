@@ -23,7 +23,10 @@ async fn server_preface_is_a_settings_frame() {
         advertised.contains(&(SETTINGS_MAX_CONCURRENT_STREAMS, 200)),
         "{advertised:?}"
     );
-    assert!(advertised.contains(&(SETTINGS_INITIAL_WINDOW_SIZE, 2 * 1024 * 1024)));
+    assert!(advertised.contains(&(
+        SETTINGS_INITIAL_WINDOW_SIZE,
+        ghostnet_http2::DEFAULT_STREAM_WINDOW
+    )));
     // And our SETTINGS is acknowledged (h2spec 6.5.3/2).
     peer.until("SETTINGS ACK", |f| f.kind == SETTINGS && f.flags & ACK != 0)
         .await;
