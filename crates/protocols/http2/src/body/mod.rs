@@ -89,15 +89,17 @@ impl Body {
     }
 
     /// Any [`http_body::Body`] with `Bytes` data, e.g. from http-body-util or another
-    /// HTTP crate.
+    /// HTTP crate; its errors become [`Error::Body`].
     ///
     /// ```
+    /// # ghostnet_runtime::run(ghostnet_runtime::Config::for_cli(), async {
     /// use ghostnet_http2::Body;
     ///
-    /// let other = http_body::Frame::<bytes::Bytes>::data("x".into());
-    /// # let _ = other;
+    /// // Any body type works; here another `Body`, as a stand-in for a foreign one.
     /// let body = Body::wrap(Body::from("from elsewhere"));
-    /// assert!(!body.is_end_stream());
+    /// assert_eq!(body.size_hint(), Some(14));
+    /// assert_eq!(body.collect().await.unwrap(), "from elsewhere");
+    /// # }).unwrap();
     /// ```
     pub fn wrap<B>(body: B) -> Self
     where
