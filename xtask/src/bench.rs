@@ -23,6 +23,11 @@ const SUITES: &[Suite] = &[
         packages: &[],
     },
     Suite {
+        name: "transport",
+        binaries: &["bench_transport_pool", "bench_transport_tls"],
+        packages: &[],
+    },
+    Suite {
         name: "http2",
         binaries: &["bench_http2"],
         packages: &["nghttp2-client"],

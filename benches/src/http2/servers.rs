@@ -6,17 +6,13 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use ghostnet::http2::{Body, Server};
 use ghostnet::runtime::Shutdown;
+use ghostnet::transport::{TcpListener, TcpOptions};
 use http::{Request, Response};
 use http_body_util::{Either, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use super::repeat::Repeat;
 use super::{DOWNLOAD_PATH, HELLO, Side};
-
-// The shared private stand-in for ghostnet-transport's TCP listener (see the file).
-#[path = "../../../crates/protocols/http2/tests/support/tcp.rs"]
-#[allow(unreachable_pub)]
-mod tcp;
 
 /// The size asked for by `GET /download/<bytes>`, if that is the route.
 fn download_len(path: &str) -> Option<u64> {
@@ -35,7 +31,7 @@ pub async fn run(side: Side, ready: impl FnOnce(SocketAddr)) {
     let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
     match side {
         Side::Ghostnet => {
-            let listener = tcp::TcpListener::bind(any).await.expect("bind");
+            let listener = TcpListener::bind(any, TcpOptions::default()).expect("bind");
             ready(listener.local_addr());
             let server = Server::new(super::ghostnet_settings()).expect("default settings");
             let _ = server

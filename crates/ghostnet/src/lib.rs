@@ -6,7 +6,7 @@
 //! | feature | module | what it is |
 //! |---|---|---|
 //! | `runtime` (default) | [`runtime`] | tasks, groups, channels, sync, combinators, shutdown, presets |
-//! | `transport` | [`transport`] | `Dial` / `Listen` / `Datagram` traits and transports |
+//! | `transport` | [`transport`] | `Dial`/`Listen`/`Datagram`, TCP, UDP, TLS, in-memory transport, connection pool |
 //! | `resilience` | [`resilience`] | retry with backoff and budget, rate limiting, circuit breaker, health checks |
 //! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
 //! | `http2` | [`http2`] | HTTP/2 server (h2c, ALPN h2, h2c upgrade) and connection-level client |

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Everything that can go wrong in `ghostnet-pkgmgr`.
 ///
@@ -59,6 +60,62 @@ pub enum Error {
         /// The OS error.
         source: io::Error,
     },
+    /// A mirror manager was built without any mirror.
+    NoMirrors,
+    /// A mirror base URL cannot be used.
+    InvalidMirror {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The same mirror was given twice (compared after normalisation).
+    DuplicateMirror {
+        /// The normalised base URL.
+        url: String,
+    },
+    /// A path to fetch from the mirrors cannot be used.
+    InvalidMirrorPath {
+        /// The path as given.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A mirror manager setting is out of range.
+    InvalidMirrorConfig {
+        /// The builder method that set it.
+        field: &'static str,
+        /// Why the value was refused and what to use instead.
+        reason: String,
+    },
+    /// A candidate names a mirror this manager does not have (it came from another
+    /// manager).
+    UnknownMirror {
+        /// The candidate's mirror base URL.
+        url: String,
+    },
+    /// The file is missing (HTTP 404/410) on every mirror asked, or on as many as
+    /// `max_not_found` allows. Retrying will not help until the mirrors change.
+    NotOnAnyMirror {
+        /// The path asked for.
+        path: String,
+        /// Mirrors that answered "not found".
+        mirrors: usize,
+    },
+    /// Every mirror that may have the file is in cooldown after errors or marked down by
+    /// health checks.
+    NoMirrorAvailable {
+        /// The path asked for.
+        path: String,
+        /// Mirrors resting after errors.
+        cooling: usize,
+        /// Mirrors that health checks mark down.
+        unhealthy: usize,
+        /// How long until the first cooldown ends, if any mirror is cooling.
+        retry_in: Option<Duration>,
+    },
+    /// The mirror health checks could not be started.
+    HealthCheck(ghostnet_resilience::Error),
 }
 
 impl fmt::Display for Error {
@@ -96,6 +153,52 @@ impl fmt::Display for Error {
             Self::Io { op, path, source } => {
                 write!(f, "could not {op} {}: {source}", path.display())
             }
+            Self::NoMirrors => f.write_str(
+                "no mirrors configured; add at least one with `primary(url)` or `fallback(url)`",
+            ),
+            Self::InvalidMirror { url, reason } => write!(
+                f,
+                "invalid mirror URL {url:?}: {reason} (expected e.g. `https://mirror.example.org/pkgs/`)"
+            ),
+            Self::DuplicateMirror { url } => {
+                write!(f, "mirror {url} is listed twice; remove the duplicate")
+            }
+            Self::InvalidMirrorPath { path, reason } => write!(
+                f,
+                "invalid mirror path {path:?}: {reason} (expected a file path under the mirror base, e.g. `core/os/x86_64/pkg.tar.zst`)"
+            ),
+            Self::InvalidMirrorConfig { field, reason } => {
+                write!(f, "invalid mirror setting `{field}`: {reason}")
+            }
+            Self::UnknownMirror { url } => write!(
+                f,
+                "mirror {url} is not managed here; report a candidate to the manager that handed it out"
+            ),
+            Self::NotOnAnyMirror { path, mirrors } => write!(
+                f,
+                "{path} was not found on {mirrors} mirror(s); check the name or refresh the package database"
+            ),
+            Self::NoMirrorAvailable {
+                path,
+                cooling,
+                unhealthy,
+                retry_in,
+            } => {
+                write!(f, "no mirror is available for {path}: ")?;
+                match retry_in {
+                    Some(d) => write!(
+                        f,
+                        "{cooling} resting after errors (the first is back in {}s)",
+                        d.as_secs_f64().ceil()
+                    )?,
+                    None => write!(f, "{cooling} resting after errors")?,
+                }
+                write!(
+                    f,
+                    ", {unhealthy} down per health checks; wait and retry, or check the network and the mirror list"
+                )
+            }
+            Self::HealthCheck(e) => write!(f, "could not start mirror health checks: {e}"),
         }
     }
 }
@@ -104,6 +207,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Io { source, .. } => Some(source),
+            Self::HealthCheck(e) => Some(e),
             _ => None,
         }
     }

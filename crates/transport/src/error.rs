@@ -41,7 +41,8 @@ pub enum Error {
     Connect {
         /// The target, as given.
         target: String,
-        /// The last candidate's error.
+        /// Why: the error of a single attempt, or for name targets an `AttemptErrors` list
+        /// of every address tried (its kind is the most relevant one).
         source: io::Error,
     },
     /// Connecting did not finish in time.

@@ -119,9 +119,11 @@ async fn h2load_against_our_server() {
 
 /// A TCP server that speaks HTTP/1.1 just far enough to take h2c upgrades.
 async fn upgrade_server() -> (u16, Shutdown) {
-    let listener = support::tcp::TcpListener::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let listener = ghostnet_transport::TcpListener::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        ghostnet_transport::TcpOptions::default(),
+    )
+    .unwrap();
     let port = listener.local_addr().port();
     let shutdown = Shutdown::new();
     let token = shutdown.token();

@@ -4,14 +4,13 @@
 
 pub mod frames;
 pub mod h1shim;
-pub mod tcp;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use ghostnet_http2::{Body, Server, Service, Settings, client};
 use ghostnet_runtime::Shutdown;
-use ghostnet_transport::{BoxStream, Dial, MemoryNetwork, Target};
+use ghostnet_transport::{BoxStream, Dial, MemoryNetwork, Target, TcpListener, TcpOptions};
 use http::{Request, Response, StatusCode};
 
 pub use frames::Peer;
@@ -32,9 +31,8 @@ pub struct TestServer {
 impl TestServer {
     /// On 127.0.0.1:0.
     pub async fn tcp<S: Service>(settings: Settings, service: S) -> Self {
-        let listener = tcp::TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener =
+            TcpListener::bind("127.0.0.1:0".parse().unwrap(), TcpOptions::default()).unwrap();
         let addr = listener.local_addr();
         let shutdown = Shutdown::with_deadline(Duration::from_secs(5));
         let server = Server::new(settings).unwrap();
