@@ -32,6 +32,11 @@ const SUITES: &[Suite] = &[
         binaries: &["bench_http1"],
         packages: &["wrk"],
     },
+    Suite {
+        name: "http2",
+        binaries: &["bench_http2"],
+        packages: &["nghttp2-client"],
+    },
 ];
 
 /// Names accepted on the command line.
