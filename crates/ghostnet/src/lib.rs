@@ -9,6 +9,7 @@
 //! | `transport` | [`transport`] | `Dial`/`Listen`/`Datagram`, TCP, UDP, TLS, in-memory transport, connection pool |
 //! | `resilience` | [`resilience`] | retry with backoff and budget, rate limiting, circuit breaker, health checks |
 //! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
+//! | `http1` | [`http1`] | HTTP/1.1 sans-IO codec and server, strict against request smuggling |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -33,3 +34,7 @@ pub use ghostnet_resilience as resilience;
 #[cfg(feature = "pkgmgr")]
 #[doc(inline)]
 pub use ghostnet_pkgmgr as pkgmgr;
+
+#[cfg(feature = "http1")]
+#[doc(inline)]
+pub use ghostnet_http1 as http1;

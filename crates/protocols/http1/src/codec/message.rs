@@ -1,0 +1,318 @@
+//! Message-level state machines: a stream of requests (server side) or of responses
+//! (client side), fed bytes, yielding heads, body pieces and ends.
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, Method};
+
+use crate::codec::body_decoder::{BodyDecoder, Decoded};
+use crate::codec::head::{Scratch, check_size, may_be_complete};
+use crate::codec::limits::Limits;
+use crate::codec::request_head::{self, RequestHead};
+use crate::codec::response_head::{self, ResponseHead};
+use crate::error::{Error, Result};
+
+/// What a decoder produced from the buffer.
+#[derive(Debug)]
+pub enum Event<H> {
+    /// A message head.
+    Head(H),
+    /// A piece of the current message's body.
+    Data(Bytes),
+    /// The trailer fields of the current (chunked) message.
+    Trailers(HeaderMap),
+    /// The current message is complete.
+    End,
+    /// The buffer is used up: read more bytes (or call `decode_eof` at end of input).
+    NeedMore,
+}
+
+#[derive(Debug)]
+enum State {
+    Head,
+    Body(BodyDecoder),
+    /// After an upgrade or a protocol error: nothing more is decoded.
+    Stopped,
+}
+
+/// Decodes a stream of pipelined requests, sans-IO.
+///
+/// After an error the decoder stops: the connection must be closed, since where the next
+/// message starts is unknown. After a request asking for an upgrade it stops too: what
+/// follows belongs to the new protocol (or to a new request, if the server declined;
+/// call [`RequestDecoder::resume`] then).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use ghostnet_http1::codec::{Event, RequestDecoder};
+/// use ghostnet_http1::Limits;
+///
+/// let mut dec = RequestDecoder::new(Limits::default());
+/// let mut buf = BytesMut::from(&b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGET /b HTTP/1.1\r\nHost: x\r\n\r\n"[..]);
+/// let mut seen = Vec::new();
+/// loop {
+///     match dec.decode(&mut buf).unwrap() {
+///         Event::Head(h) => seen.push(h.uri.path().to_owned()),
+///         Event::Data(d) => seen.push(format!("{} bytes", d.len())),
+///         Event::Trailers(_) => {}
+///         Event::End => seen.push("end".into()),
+///         Event::NeedMore => break,
+///     }
+/// }
+/// assert_eq!(seen, ["/a", "2 bytes", "end", "/b", "end"]);
+/// ```
+#[derive(Debug)]
+pub struct RequestDecoder {
+    limits: Limits,
+    state: State,
+    scratch: Scratch,
+    /// Bytes of a partial head already searched for its blank line.
+    scanned: usize,
+}
+
+impl RequestDecoder {
+    /// A decoder enforcing `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            state: State::Head,
+            scratch: Scratch::default(),
+            scanned: 0,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Decodes the next event from the front of `buf`.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Event<RequestHead>> {
+        let result = self.step(buf);
+        if result.is_err() {
+            self.state = State::Stopped;
+        }
+        result
+    }
+
+    fn step(&mut self, buf: &mut BytesMut) -> Result<Event<RequestHead>> {
+        match &mut self.state {
+            State::Head => {
+                if !may_be_complete(buf, &mut self.scanned) {
+                    check_size(buf, &self.limits)?;
+                    return Ok(Event::NeedMore);
+                }
+                let Some(head) = request_head::parse_with(buf, &self.limits, &mut self.scratch)?
+                else {
+                    return Ok(Event::NeedMore);
+                };
+                self.scanned = 0;
+                self.state = if head.upgrade {
+                    State::Stopped
+                } else {
+                    State::Body(BodyDecoder::new(head.body, &self.limits))
+                };
+                Ok(Event::Head(head))
+            }
+            State::Body(body) => Ok(match body.decode(buf)? {
+                Decoded::Data(d) => Event::Data(d),
+                Decoded::Trailers(t) => Event::Trailers(t),
+                Decoded::Done => {
+                    self.state = State::Head;
+                    Event::End
+                }
+                Decoded::NeedMore => Event::NeedMore,
+            }),
+            State::Stopped => Ok(Event::NeedMore),
+        }
+    }
+
+    /// End of input: `Ok(true)` if it fell between messages (a clean close), an error
+    /// when a head or body was cut short.
+    pub fn decode_eof(&mut self, buf: &BytesMut) -> Result<bool> {
+        match &mut self.state {
+            State::Head if buf.is_empty() => Ok(true),
+            State::Head => Err(Error::InvalidHead {
+                reason: "connection closed in the middle of a request head",
+            }),
+            State::Body(b) => b.decode_eof().map(|_| false),
+            State::Stopped => Ok(true),
+        }
+    }
+
+    /// Goes back to reading requests after an upgrade request the server declined.
+    pub fn resume(&mut self, body: crate::codec::BodyLength) {
+        self.state = State::Body(BodyDecoder::new(body, &self.limits));
+    }
+
+    /// Bytes left of the current request body when its length is known.
+    pub fn body_remaining(&self) -> Option<u64> {
+        match &self.state {
+            State::Body(b) => b.remaining(),
+            _ => None,
+        }
+    }
+
+    /// Whether the decoder is between messages.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Head)
+    }
+}
+
+/// Decodes the responses to requests sent on one connection, sans-IO (the client side).
+///
+/// The method of the request each response answers decides its framing (HEAD, CONNECT);
+/// set it with [`ResponseDecoder::expect`] before each response.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use ghostnet_http1::codec::{Event, ResponseDecoder};
+/// use ghostnet_http1::Limits;
+/// use http::Method;
+///
+/// let mut dec = ResponseDecoder::new(Limits::default());
+/// dec.expect(Method::GET);
+/// let mut buf = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"[..]);
+/// assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Head(h) if h.status == 100));
+/// assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Head(h) if h.status == 200));
+/// assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Data(d) if d == "x"));
+/// assert!(matches!(dec.decode(&mut buf).unwrap(), Event::End));
+/// ```
+#[derive(Debug)]
+pub struct ResponseDecoder {
+    limits: Limits,
+    state: State,
+    method: Method,
+    scratch: Scratch,
+    /// Bytes of a partial head already searched for its blank line.
+    scanned: usize,
+}
+
+impl ResponseDecoder {
+    /// A decoder enforcing `limits`, expecting a response to GET.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            state: State::Head,
+            method: Method::GET,
+            scratch: Scratch::default(),
+            scanned: 0,
+        }
+    }
+
+    /// Sets the method of the request the next response answers.
+    pub fn expect(&mut self, method: Method) {
+        self.method = method;
+    }
+
+    /// Decodes the next event from the front of `buf`.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Event<ResponseHead>> {
+        let result = self.step(buf);
+        if result.is_err() {
+            self.state = State::Stopped;
+        }
+        result
+    }
+
+    fn step(&mut self, buf: &mut BytesMut) -> Result<Event<ResponseHead>> {
+        match &mut self.state {
+            State::Head => {
+                if !may_be_complete(buf, &mut self.scanned) {
+                    check_size(buf, &self.limits)?;
+                    return Ok(Event::NeedMore);
+                }
+                let Some(head) =
+                    response_head::parse_with(buf, &self.limits, &self.method, &mut self.scratch)?
+                else {
+                    return Ok(Event::NeedMore);
+                };
+                self.scanned = 0;
+                let interim = head.status.is_informational()
+                    && head.status != http::StatusCode::SWITCHING_PROTOCOLS;
+                let tunnel = head.status == http::StatusCode::SWITCHING_PROTOCOLS
+                    || (self.method == Method::CONNECT && head.status.is_success());
+                if tunnel {
+                    self.state = State::Stopped;
+                } else if !interim {
+                    self.state = State::Body(BodyDecoder::new(head.body, &self.limits));
+                }
+                Ok(Event::Head(head))
+            }
+            State::Body(body) => Ok(match body.decode(buf)? {
+                Decoded::Data(d) => Event::Data(d),
+                Decoded::Trailers(t) => Event::Trailers(t),
+                Decoded::Done => {
+                    self.state = State::Head;
+                    Event::End
+                }
+                Decoded::NeedMore => Event::NeedMore,
+            }),
+            State::Stopped => Ok(Event::NeedMore),
+        }
+    }
+
+    /// End of input: a close-delimited body ends ([`Event::End`]); a cut-short head or
+    /// body is an error; between messages it is [`Event::NeedMore`] (nothing pending).
+    pub fn decode_eof(&mut self, buf: &BytesMut) -> Result<Event<ResponseHead>> {
+        match &mut self.state {
+            State::Head if buf.is_empty() => Ok(Event::NeedMore),
+            State::Head => Err(Error::InvalidHead {
+                reason: "connection closed in the middle of a response head",
+            }),
+            State::Body(b) => {
+                b.decode_eof()?;
+                self.state = State::Head;
+                Ok(Event::End)
+            }
+            State::Stopped => Ok(Event::NeedMore),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_chunk_stops_the_request_stream() {
+        let mut dec = RequestDecoder::new(Limits::default());
+        let mut buf = BytesMut::from(
+            &b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x1\r\n"[..],
+        );
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Head(_)));
+        assert!(dec.decode(&mut buf).is_err());
+        // Whatever follows is never read as a request.
+        buf.extend_from_slice(b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::NeedMore));
+    }
+
+    #[test]
+    fn eof_between_and_inside_messages() {
+        let mut dec = RequestDecoder::new(Limits::default());
+        assert!(dec.decode_eof(&BytesMut::new()).unwrap());
+        assert!(dec.decode_eof(&BytesMut::from(&b"GET"[..])).is_err());
+        let mut buf =
+            BytesMut::from(&b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab"[..]);
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Head(_)));
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Data(_)));
+        assert!(matches!(dec.decode_eof(&buf), Err(Error::IncompleteBody)));
+    }
+
+    #[test]
+    fn close_delimited_response_ends_at_eof() {
+        let mut dec = ResponseDecoder::new(Limits::default());
+        let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\n\r\nabc"[..]);
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Head(_)));
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Data(_)));
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::NeedMore));
+        assert!(matches!(dec.decode_eof(&buf).unwrap(), Event::End));
+    }
+
+    #[test]
+    fn head_response_has_no_body() {
+        let mut dec = ResponseDecoder::new(Limits::default());
+        dec.expect(Method::HEAD);
+        let mut buf = BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"[..]);
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::Head(_)));
+        assert!(matches!(dec.decode(&mut buf).unwrap(), Event::End));
+    }
+}

@@ -1,0 +1,94 @@
+//! One lazily re-armed timer per connection for every timeout it has.
+//!
+//! Moving a tokio timer costs a trip through the timer wheel; a keep-alive connection would
+//! do that on every request. Instead the deadline is a plain `Instant`: the timer is moved
+//! only when the deadline comes *earlier*, and when it fires early (the deadline moved
+//! later meanwhile) it is re-armed once. A busy connection touches the wheel about once per
+//! timeout period, not once per request.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::{Instant, Sleep, sleep_until};
+
+pub(crate) struct Deadline {
+    sleep: Pin<Box<Sleep>>,
+    target: Option<Instant>,
+}
+
+impl Deadline {
+    pub(crate) fn new() -> Self {
+        Self {
+            sleep: Box::pin(sleep_until(far_future())),
+            target: None,
+        }
+    }
+
+    /// Expires `after` from now.
+    pub(crate) fn set_after(&mut self, after: Duration) {
+        let at = Instant::now() + after;
+        self.target = Some(at);
+        if self.sleep.deadline() > at {
+            self.sleep.as_mut().reset(at);
+        }
+    }
+
+    pub(crate) fn is_armed(&self) -> bool {
+        self.target.is_some()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.target = None;
+    }
+
+    /// Ready once the deadline has passed; never while disarmed.
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let Some(target) = self.target else {
+                return Poll::Pending;
+            };
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if Instant::now() >= target {
+                return Poll::Ready(());
+            }
+            self.sleep.as_mut().reset(target);
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}
+
+use std::future::Future;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::poll_fn;
+
+    #[tokio::test(start_paused = true)]
+    async fn fires_at_the_latest_deadline() {
+        let mut d = Deadline::new();
+        let start = Instant::now();
+        d.set_after(Duration::from_secs(1));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        d.set_after(Duration::from_secs(1)); // moved later: no reset now
+        poll_fn(|cx| d.poll_expired(cx)).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(1500));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn disarmed_never_fires() {
+        let mut d = Deadline::new();
+        d.set_after(Duration::from_millis(10));
+        assert!(d.is_armed());
+        d.clear();
+        let r =
+            tokio::time::timeout(Duration::from_secs(5), poll_fn(|cx| d.poll_expired(cx))).await;
+        assert!(r.is_err());
+    }
+}
