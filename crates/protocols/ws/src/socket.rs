@@ -188,7 +188,12 @@ impl<S: Stream> WebSocket<S> {
             send_queue_bytes: config.send_queue_bytes,
         }
     }
+}
 
+// Only I/O bounds from here on, not `Stream`: `Box<dyn Stream + 'a>` implements the I/O
+// traits for every `'a`, which keeps futures holding a `WebSocket<BoxStream>` `Send` in
+// the eyes of the compiler's higher-ranked checks (e.g. `StreamExt::forward`).
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// Waits for the next message: text, binary, ping, pong, or the peer's close frame.
     /// `None` once the connection has closed (after a close handshake, or after an error
     /// was returned).
@@ -631,7 +636,7 @@ impl<S> fmt::Debug for WebSocket<S> {
     }
 }
 
-impl<S: Stream> FuturesStream for WebSocket<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> FuturesStream for WebSocket<S> {
     type Item = Result<Message>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -641,7 +646,7 @@ impl<S: Stream> FuturesStream for WebSocket<S> {
 
 /// `Sink` view: `poll_flush` writes what is queued; `poll_close` sends a close frame
 /// without a code and flushes it (the answer comes through the `Stream` side).
-impl<S: Stream> Sink<Message> for WebSocket<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {

@@ -13,7 +13,8 @@ use std::task::{Context, Poll};
 
 use futures_util::Stream as FuturesStream;
 use ghostnet_runtime::channel::watch;
-use ghostnet_transport::{BoxStream, ConnectionInfo, Stream};
+use ghostnet_transport::{BoxStream, ConnectionInfo};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc};
 
 use crate::error::{Error, Result};
@@ -31,7 +32,7 @@ struct Queued {
     _permit: Option<OwnedSemaphorePermit>,
 }
 
-pub(crate) fn split<S: Stream>(ws: WebSocket<S>) -> (Sender, Receiver<S>) {
+pub(crate) fn split<S: AsyncRead + AsyncWrite + Unpin>(ws: WebSocket<S>) -> (Sender, Receiver<S>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let queue_bytes = ws.send_queue_bytes();
     let budget = Arc::new(Semaphore::new(queue_bytes));
@@ -217,7 +218,7 @@ pub struct Receiver<S = BoxStream> {
     budget: Arc<Semaphore>,
 }
 
-impl<S: Stream> Receiver<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Receiver<S> {
     /// Waits for the next message, writing queued ones meanwhile. As
     /// [`WebSocket::recv`].
     pub async fn recv(&mut self) -> Option<Result<Message>> {
@@ -295,7 +296,7 @@ impl<S> fmt::Debug for Receiver<S> {
     }
 }
 
-impl<S: Stream> FuturesStream for Receiver<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> FuturesStream for Receiver<S> {
     type Item = Result<Message>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
