@@ -10,6 +10,7 @@
 //! | `resilience` | [`resilience`] | retry with backoff and budget, rate limiting, circuit breaker, health checks |
 //! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
 //! | `http1` | [`http1`] | HTTP/1.1 sans-IO codec and server, strict against request smuggling |
+//! | `ws` | [`ws`] | WebSocket server (upgrade from HTTP/1.1) and client, heartbeat, limits, backpressure |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -38,3 +39,7 @@ pub use ghostnet_pkgmgr as pkgmgr;
 #[cfg(feature = "http1")]
 #[doc(inline)]
 pub use ghostnet_http1 as http1;
+
+#[cfg(feature = "ws")]
+#[doc(inline)]
+pub use ghostnet_ws as ws;
