@@ -24,7 +24,7 @@ const SUITES: &[Suite] = &[
     },
     Suite {
         name: "transport",
-        binaries: &["bench_transport_pool"],
+        binaries: &["bench_transport_pool", "bench_transport_tls"],
         packages: &[],
     },
 ];

@@ -69,6 +69,7 @@ pub use time::{
     yield_now,
 };
 /// The tokio version this crate is built on, for code that needs tokio directly.
+#[doc(no_inline)]
 pub use tokio;
 /// Runs several futures of different types concurrently and waits for all. tokio's macro.
 pub use tokio::join;

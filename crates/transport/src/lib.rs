@@ -14,6 +14,10 @@
 //!   and [`tcp::close_gracefully`] (FIN, bounded drain, close).
 //! - [`udp`]: [`UdpSocket`] with [`UdpOptions`], connected sockets, and batch
 //!   send/receive (GSO, `recvmmsg` and GRO on Linux through quinn-udp).
+//! - [`tls`]: [`TlsDialer`] over any inner `Dial` and [`TlsListener`] over any inner
+//!   `Listen` (rustls with the ring provider; handshakes off the accept path; ALPN;
+//!   client certificates; certificate hot reload), configured by [`TlsClientConfig`] and
+//!   [`TlsServerConfig`].
 //! - [`pool`]: a connection pool over any [`Dial`], exclusive ([`pool::Pool`], HTTP/1.1)
 //!   or multiplexed ([`pool::MuxPool`], HTTP/2 and QUIC).
 //! - The in-memory [`MemoryNetwork`] for tests.
@@ -45,6 +49,7 @@ mod socket;
 mod stream;
 mod target;
 pub mod tcp;
+pub mod tls;
 mod traits;
 pub mod udp;
 
@@ -53,6 +58,7 @@ pub use memory::{DEFAULT_PIPE_BUFFER, MemoryDialer, MemoryListener, MemoryNetwor
 pub use stream::{BoxStream, ConnectionInfo, Stream, is_closed_or_dirty};
 pub use target::{Host, Target};
 pub use tcp::{TcpDialer, TcpListener, TcpOptions};
+pub use tls::{TlsClientConfig, TlsDialer, TlsListener, TlsServerConfig, TlsStream};
 pub use traits::{
     BoxDatagram, BoxDial, BoxFuture, BoxListen, Datagram, Dial, DynDatagram, DynDial, DynListen,
     Listen,
