@@ -9,14 +9,17 @@
 //!   share a port. It validates the opening handshake, negotiates the subprotocol by the
 //!   server's preference, runs an origin check, and answers `101` with
 //!   `Sec-WebSocket-Accept` (or 400/403/426 with the reason).
-//! - **Client**: [`Client`] dials `ws://` over ghostnet-transport's TCP dialer, or any
-//!   [`Dial`](ghostnet_transport::Dial) (TLS for `wss://`, the in-memory network for
-//!   tests), with connect and handshake timeouts, extra headers and subprotocols.
+//! - **Client**: [`Client`] dials `ws://` over ghostnet-transport's TCP dialer and
+//!   `wss://` over its TLS dialer (rustls), or any [`Dial`](ghostnet_transport::Dial)
+//!   (the in-memory network in tests), with connect and handshake timeouts, extra headers
+//!   and subprotocols. For a `wss://` server, serve the HTTP/1.1 server on a
+//!   [`TlsListener`](ghostnet_transport::tls::TlsListener).
 //! - **Connection**: [`WebSocket`] with text, binary, ping/pong and close; size limits
 //!   with defaults ([`Config`]); a heartbeat that pings a silent peer and drops it when
 //!   nothing comes back; a bounded close; protocol errors answered with the right close
 //!   code (1002, 1007, 1009) before the connection is dropped; observable [`State`];
-//!   write coalescing with [`WebSocket::feed`].
+//!   write coalescing with [`WebSocket::feed`]; an orderly end (TCP FIN, TLS
+//!   close_notify) after the close handshake.
 //! - **Backpressure**: `send` waits while the peer does not read; tungstenite's write
 //!   buffer is capped; [`WebSocket::split`] gives cloneable [`Sender`]s over a queue
 //!   bounded in bytes.

@@ -49,6 +49,13 @@ enum Life {
     Closing {
         initiator: Side,
         frame: Option<CloseFrame>,
+        /// The peer's close frame arrived (the handshake is complete on our side).
+        peer_closed: bool,
+    },
+    /// The close handshake is over: shutting the stream down (TCP FIN, TLS close_notify)
+    /// before reporting the end, so the peer sees an orderly close.
+    ShuttingDown {
+        closed: Closed,
     },
     /// The peer broke the protocol: our close frame is being flushed, then the stream is
     /// shut down and drained (so the close frame is not lost to a TCP reset), then the
@@ -323,6 +330,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             match self.life {
                 Life::Done => return Poll::Ready(None),
                 Life::Failing { .. } => return self.poll_fail(cx),
+                Life::ShuttingDown { .. } => return self.poll_shutdown_clean(cx),
                 Life::Closing { .. } if self.unflushed => {
                     // Push our close frame (or the reply to theirs) out now, even while
                     // the peer keeps sending.
@@ -372,12 +380,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                         self.start_failing(error, code);
                         continue;
                     }
+                    if matches!(error, Error::Io(_))
+                        && matches!(
+                            self.life,
+                            Life::Closing {
+                                peer_closed: true,
+                                ..
+                            }
+                        )
+                    {
+                        // Both close frames were exchanged: how the transport then ends
+                        // (a TLS peer that skips close_notify, a reset) changes nothing.
+                        self.begin_shutdown();
+                        continue;
+                    }
                     self.end(Closed::abnormal(Side::Remote, error.to_string()));
                     Poll::Ready(Some(Err(error)))
                 }
                 Poll::Ready(None) => {
-                    self.finish_clean();
-                    Poll::Ready(None)
+                    self.begin_shutdown();
+                    continue;
                 }
                 Poll::Pending => {
                     if self.unflushed
@@ -417,6 +439,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             self.life = Life::Closing {
                 initiator: Side::Local,
                 frame: frame.clone(),
+                peer_closed: false,
             };
             self.state.set(State::Closing);
             self.timer.start_closing();
@@ -479,13 +502,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     fn on_close_frame(&mut self, frame: Option<CloseFrame>, cx: &mut Context<'_>) {
-        if matches!(self.life, Life::Open) {
-            self.life = Life::Closing {
-                initiator: Side::Remote,
-                frame,
-            };
-            self.state.set(State::Closing);
-            self.timer.start_closing();
+        match &mut self.life {
+            Life::Open => {
+                self.life = Life::Closing {
+                    initiator: Side::Remote,
+                    frame,
+                    peer_closed: true,
+                };
+                self.state.set(State::Closing);
+                self.timer.start_closing();
+            }
+            Life::Closing { peer_closed, .. } => *peer_closed = true,
+            _ => {}
         }
         // tungstenite queued the reply (or, for our own close, nothing): push it out now,
         // so it goes even if the caller stops reading here.
@@ -568,18 +596,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
-    /// The stream ended after a close handshake.
-    fn finish_clean(&mut self) {
+    /// tungstenite reports the end after a close handshake: shut the stream down next.
+    fn begin_shutdown(&mut self) {
         let closed = match &self.life {
-            Life::Closing { initiator, frame } => {
-                Closed::from_frame(frame.as_ref(), *initiator, true)
-            }
+            Life::Closing {
+                initiator, frame, ..
+            } => Closed::from_frame(frame.as_ref(), *initiator, true),
             _ => Closed::abnormal(
                 Side::Remote,
                 "the connection ended without a close handshake".into(),
             ),
         };
-        self.end(closed);
+        self.timer.start_closing();
+        self.life = Life::ShuttingDown { closed };
+    }
+
+    /// Shuts the stream down (bounded by the close timeout), then reports the end.
+    fn poll_shutdown_clean(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
+        let shut = Pin::new(self.inner.get_mut()).poll_shutdown(cx).is_ready();
+        let mut received = false;
+        if !shut && self.timer.poll(cx, &mut received).is_pending() {
+            return Poll::Pending;
+        }
+        if let Life::ShuttingDown { closed } = std::mem::replace(&mut self.life, Life::Done) {
+            self.end(closed);
+        }
+        Poll::Ready(None)
     }
 
     fn end(&mut self, closed: Closed) {

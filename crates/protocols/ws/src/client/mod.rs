@@ -7,13 +7,14 @@ mod url;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ghostnet_runtime::channel::watch;
 use ghostnet_runtime::timeout;
-use ghostnet_transport::{BoxFuture, BoxStream, Dial, Stream, TcpDialer};
+use ghostnet_transport::tls::{TlsClientConfig, TlsDialer};
+use ghostnet_transport::{BoxFuture, BoxStream, Dial, Stream, Target, TcpDialer};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Version};
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
@@ -58,13 +59,17 @@ struct Inner {
     connect_timeout: Duration,
     handshake_timeout: Duration,
     tcp: TcpDialer,
+    /// TLS for `wss://`: set by the builder, or the default (webpki roots, ALPN
+    /// `http/1.1`) built at the first `wss://` connection.
+    tls: OnceLock<TlsClientConfig>,
 }
 
 /// Opens WebSocket connections. Cheap to clone; build it once with [`Client::builder`].
 ///
 /// [`connect`](Self::connect) dials `ws://` URLs over TCP (ghostnet-transport's
-/// [`TcpDialer`]); [`connect_with`](Self::connect_with) takes any [`Dial`] (a TLS
-/// dialer for `wss://`, the in-memory network in tests, a proxy).
+/// [`TcpDialer`]) and `wss://` URLs over TLS on TCP ([`TlsDialer`], webpki roots unless
+/// [`ClientBuilder::tls`] says otherwise); [`connect_with`](Self::connect_with) takes any
+/// [`Dial`] (the in-memory network in tests, a proxy, TLS over something else).
 ///
 /// ```no_run
 /// # async fn demo() -> ghostnet_ws::Result<()> {
@@ -112,6 +117,7 @@ impl Default for Inner {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             tcp: TcpDialer::new(),
+            tls: OnceLock::new(),
         }
     }
 }
@@ -130,30 +136,34 @@ impl Client {
         }
     }
 
-    /// Connects to a `ws://` URL over TCP and runs the opening handshake. Await the
-    /// returned [`Connect`] for the WebSocket and the server's `101` response; before
-    /// that, [`Connect::watch_state`] follows the attempt.
+    /// Connects to a `ws://` URL over TCP, or a `wss://` URL over TLS on TCP, and runs
+    /// the opening handshake. Await the returned [`Connect`] for the WebSocket and the
+    /// server's `101` response; before that, [`Connect::watch_state`] follows the attempt.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidUrl`] (also for `wss://`: use [`connect_with`](Self::connect_with)
-    /// and a TLS dialer), [`Error::Connect`], [`Error::ConnectTimeout`],
-    /// [`Error::HandshakeTimeout`], [`Error::Rejected`] (the server answered without
-    /// `101`), [`Error::InvalidResponse`].
+    /// [`Error::InvalidUrl`], [`Error::Connect`] (DNS, TCP, TLS: certificate problems are
+    /// explained there), [`Error::ConnectTimeout`], [`Error::HandshakeTimeout`],
+    /// [`Error::Rejected`] (the server answered without `101`),
+    /// [`Error::InvalidResponse`].
     pub fn connect(&self, url: &str) -> Connect<'static, BoxStream> {
         let inner = self.inner.clone();
         let url = url.to_owned();
         Connect::start(move |state| {
             Box::pin(async move {
                 let parsed = url::parse(&url)?;
-                if parsed.secure {
-                    return Err(Error::InvalidUrl {
-                        url,
-                        reason: "wss:// needs TLS: use Client::connect_with with a \
-                                 ghostnet_transport TLS dialer",
-                    });
-                }
-                let dialer = BoxedTcp(inner.tcp.clone());
+                let dialer = if parsed.secure {
+                    let tls = match inner.tls.get() {
+                        Some(tls) => tls.clone(),
+                        None => {
+                            let built = default_tls().map_err(Error::Connect)?;
+                            inner.tls.get_or_init(|| built).clone()
+                        }
+                    };
+                    DefaultDialer::Tls(TlsDialer::new(inner.tcp.clone(), tls))
+                } else {
+                    DefaultDialer::Tcp(inner.tcp.clone())
+                };
                 run(&inner, &dialer, &url, parsed, state).await
             })
         })
@@ -199,18 +209,28 @@ pub fn connect(url: &str) -> Connect<'static, BoxStream> {
     Client::new().connect(url)
 }
 
-/// TCP dialer with a boxed stream, so `ws://` and (later) `wss://` share one type.
-struct BoxedTcp(TcpDialer);
+/// What [`Client::connect`] dials with: TCP for `ws://`, TLS on TCP for `wss://`, both
+/// yielding a boxed stream so the two share one connection type.
+enum DefaultDialer {
+    Tcp(TcpDialer),
+    Tls(TlsDialer<TcpDialer>),
+}
 
-impl Dial for BoxedTcp {
+impl Dial for DefaultDialer {
     type Stream = BoxStream;
 
-    async fn dial(
-        &self,
-        target: &ghostnet_transport::Target,
-    ) -> ghostnet_transport::Result<BoxStream> {
-        Ok(Box::new(self.0.dial(target).await?))
+    async fn dial(&self, target: &Target) -> ghostnet_transport::Result<BoxStream> {
+        Ok(match self {
+            Self::Tcp(d) => Box::new(d.dial(target).await?),
+            Self::Tls(d) => Box::new(d.dial(target).await?),
+        })
     }
+}
+
+/// The TLS config `wss://` gets by default: webpki roots, ALPN `http/1.1` (so a server
+/// that also speaks HTTP/2 does not pick it: the opening handshake is HTTP/1.1).
+fn default_tls() -> ghostnet_transport::Result<TlsClientConfig> {
+    TlsClientConfig::builder().alpn(["http/1.1"]).build()
 }
 
 type Connected<S> = (WebSocket<S>, Response<()>);
@@ -300,11 +320,22 @@ async fn handshake<D: Dial>(
             });
         }
     };
-    let transport = stream.info().transport;
-    if parsed.secure && transport != "tls" {
+    let info = stream.info();
+    if parsed.secure && info.transport != "tls" {
         return Err(Error::InsecureTransport {
             url: url.to_owned(),
-            transport,
+            transport: info.transport,
+        });
+    }
+    if let Some(alpn) = info.alpn.as_deref()
+        && alpn != b"http/1.1"
+    {
+        return Err(Error::InvalidResponse {
+            reason: format!(
+                "TLS agreed on ALPN {:?}, but the opening handshake is HTTP/1.1: offer only \
+                 http/1.1 in the TLS config",
+                String::from_utf8_lossy(alpn)
+            ),
         });
     }
     let request = request(inner, &parsed)?;
@@ -469,6 +500,23 @@ impl ClientBuilder {
     /// 10 s).
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.inner.handshake_timeout = timeout;
+        self
+    }
+
+    /// The TLS config of `wss://` connections made by [`Client::connect`] (trusted roots,
+    /// extra CA, client certificate). Offer ALPN `http/1.1` or nothing: the opening
+    /// handshake is HTTP/1.1. Default: webpki roots, ALPN `http/1.1`.
+    ///
+    /// ```
+    /// use ghostnet_transport::tls::TlsClientConfig;
+    ///
+    /// let tls = TlsClientConfig::builder()
+    ///     .extra_ca_pem("-----BEGIN CERTIFICATE-----\n...")
+    ///     .alpn(["http/1.1"]);
+    /// # let _ = tls;
+    /// ```
+    pub fn tls(mut self, config: TlsClientConfig) -> Self {
+        self.inner.tls = OnceLock::from(config);
         self
     }
 
