@@ -27,6 +27,11 @@ const SUITES: &[Suite] = &[
         binaries: &["bench_transport_pool", "bench_transport_tls"],
         packages: &[],
     },
+    Suite {
+        name: "ws",
+        binaries: &["bench_ws"],
+        packages: &[],
+    },
 ];
 
 /// Names accepted on the command line.

@@ -340,30 +340,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 }
                 _ => {}
             }
-            if let Poll::Ready(fired) = self.timer.poll(cx, &mut self.inner.get_mut().received) {
-                match fired {
-                    Fired::SendPing => {
-                        self.send_heartbeat();
-                        continue;
-                    }
-                    Fired::PongTimeout => {
-                        let error = Error::HeartbeatTimeout {
-                            after: self.timer.pong_timeout(),
-                        };
-                        tracing::debug!(peer = ?self.info.peer_addr, "{error}");
-                        self.end(Closed::abnormal(Side::Local, "no pong in time".into()));
-                        return Poll::Ready(Some(Err(error)));
-                    }
-                    Fired::CloseTimeout => {
-                        let error = Error::CloseTimeout {
-                            after: self.timer.close_timeout(),
-                        };
-                        self.end(Closed::abnormal(
-                            Side::Local,
-                            "close handshake timed out".into(),
-                        ));
-                        return Poll::Ready(Some(Err(error)));
-                    }
+            // While open, the heartbeat only matters when there is nothing to read (traffic
+            // is proof of life), so the timer is polled when the read is pending, not per
+            // message. While closing, the close deadline is checked every time: a peer
+            // that keeps sending must not hold the connection open.
+            if !self.is_open() {
+                match self.poll_timer(cx) {
+                    Poll::Ready(Some(Ok(_))) | Poll::Pending => {}
+                    Poll::Ready(end) => return Poll::Ready(end),
                 }
             }
             return match Pin::new(&mut self.inner).poll_next(cx) {
@@ -402,6 +386,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     continue;
                 }
                 Poll::Pending => {
+                    if self.is_open() {
+                        match self.poll_timer(cx) {
+                            Poll::Ready(Some(Ok(_))) => continue, // a ping went out
+                            Poll::Ready(end) => return Poll::Ready(end),
+                            Poll::Pending => {}
+                        }
+                    }
                     if self.unflushed
                         && let Poll::Ready(Err(e)) = self.poll_flush_out(cx)
                     {
@@ -411,6 +402,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 }
             };
         }
+    }
+
+    /// Polls the heartbeat / close timer. `Ready(Some(Ok(_)))`: a heartbeat ping was
+    /// queued (poll again); `Ready(Some(Err(_)))`: the connection ended on a timeout.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
+        let fired = std::task::ready!(self.timer.poll(cx, &mut self.inner.get_mut().received));
+        Poll::Ready(Some(match fired {
+            Fired::SendPing => {
+                self.send_heartbeat();
+                Ok(Message::Ping(Bytes::from_static(HEARTBEAT_PAYLOAD)))
+            }
+            Fired::PongTimeout => {
+                let error = Error::HeartbeatTimeout {
+                    after: self.timer.pong_timeout(),
+                };
+                tracing::debug!(peer = ?self.info.peer_addr, "{error}");
+                self.end(Closed::abnormal(Side::Local, "no pong in time".into()));
+                Err(error)
+            }
+            Fired::CloseTimeout => {
+                let error = Error::CloseTimeout {
+                    after: self.timer.close_timeout(),
+                };
+                self.end(Closed::abnormal(
+                    Side::Local,
+                    "close handshake timed out".into(),
+                ));
+                Err(error)
+            }
+        }))
     }
 
     /// Refuses what must not reach tungstenite: oversized messages, control payloads over
