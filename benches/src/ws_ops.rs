@@ -10,6 +10,9 @@
 //!   Nagle's algorithm would hold the tail of large echoes and measure the kernel, not
 //!   the library.
 //! - **load**: one tokio-tungstenite client for both servers, so only the server differs.
+//!   Its read buffer fits the message size (8 KiB for small messages): tungstenite
+//!   zero-fills the read buffer before every read, and a load generator that spends its
+//!   time in memset hides the servers' differences.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,7 +27,12 @@ use ghostnet::transport::{TcpListener as GhostListener, TcpOptions};
 use ghostnet::ws::{Acceptor, WebSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+/// `read_buffer_size` of the ghostnet server when set (`bench_ws --read-buffer N`), for
+/// exploring the trade-off `docs/ws.md` describes; the crate default otherwise.
+pub static GHOSTNET_READ_BUFFER: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
 /// Which server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,17 +53,45 @@ impl Side {
     }
 }
 
-/// Starts `side`'s echo server on its own thread with a one-thread runtime; returns its
-/// address.
-pub fn start_server(side: Side) -> SocketAddr {
+/// A server started by [`start_server`]: where it listens and which OS thread runs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Running {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// The Linux thread id of its (only) runtime thread, if known.
+    pub tid: Option<u32>,
+}
+
+impl Running {
+    /// CPU time the server's thread has used so far, in seconds (user + system, from
+    /// /proc; 10 ms resolution). CPU time, unlike throughput, does not depend on what
+    /// else the machine is running.
+    pub fn cpu_secs(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{}/stat", self.tid?)).ok()?;
+        // After the parenthesised command name come the state (field 3), ..., utime (14)
+        // and stime (15).
+        let rest = stat.get(stat.rfind(')')? + 2..)?;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let utime: u64 = fields.get(11)?.parse().ok()?;
+        let stime: u64 = fields.get(12)?.parse().ok()?;
+        // USER_HZ is 100 on Linux.
+        Some((utime + stime) as f64 / 100.0)
+    }
+}
+
+/// Starts `side`'s echo server on its own thread with a one-thread runtime.
+pub fn start_server(side: Side) -> Running {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let tid = std::fs::read_link("/proc/thread-self")
+            .ok()
+            .and_then(|p| p.file_name()?.to_str()?.parse().ok());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("server runtime");
         rt.block_on(serve(side, move |addr| {
-            tx.send(addr).expect("report address")
+            tx.send(Running { addr, tid }).expect("report address");
         }));
     });
     rx.recv().expect("server address")
@@ -70,7 +106,14 @@ pub async fn serve(side: Side, ready: impl FnOnce(SocketAddr)) {
                 GhostListener::bind("127.0.0.1:0".parse().expect("addr"), TcpOptions::default())
                     .expect("bind");
             ready(listener.local_addr());
-            let acceptor = Acceptor::new();
+            let mut config = ghostnet::ws::Config::default();
+            if let Some(n) = GHOSTNET_READ_BUFFER.get() {
+                config = config.read_buffer_size(*n);
+            }
+            let acceptor = Acceptor::builder()
+                .config(config)
+                .build()
+                .expect("acceptor");
             let handler = move |req: Request<Body>| {
                 let acceptor = acceptor.clone();
                 async move { acceptor.upgrade(req, ghostnet_echo) }
@@ -113,12 +156,15 @@ async fn peer_echo(stream: TcpStream) {
 
 type Client = tokio_tungstenite::WebSocketStream<TcpStream>;
 
-async fn connect(addr: SocketAddr) -> Client {
+async fn connect(addr: SocketAddr, size: usize) -> Client {
     let stream = TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
-    let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), stream)
-        .await
-        .expect("websocket handshake");
+    let read_buffer = if size <= 1024 { 8 << 10 } else { 128 << 10 };
+    let config = WebSocketConfig::default().read_buffer_size(read_buffer);
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(format!("ws://{addr}/"), stream, Some(config))
+            .await
+            .expect("websocket handshake");
     ws
 }
 
@@ -134,22 +180,33 @@ pub enum Pattern {
     },
 }
 
-/// Echoes completed per second over `conns` connections to `addr`, each sending `size`-byte
-/// binary messages in `pattern`, measured for `duration` after all connections are open.
+/// What one measurement run produced.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Echoes completed per second.
+    pub per_sec: f64,
+    /// Server CPU time per echo, in microseconds (NaN if the thread time is unknown).
+    pub cpu_us_per_echo: f64,
+}
+
+/// Echoes over `conns` connections to `server`, each sending `size`-byte binary messages
+/// in `pattern`, measured for `duration` after all connections are open.
 pub async fn echoes_per_sec(
-    addr: SocketAddr,
+    server: Running,
     conns: usize,
     size: usize,
     pattern: Pattern,
     duration: Duration,
-) -> f64 {
+) -> Run {
+    let addr = server.addr;
     let mut clients = Vec::with_capacity(conns);
     for _ in 0..conns {
-        clients.push(connect(addr).await);
+        clients.push(connect(addr, size).await);
     }
     let payload = Bytes::from(vec![0xA5u8; size]);
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    let cpu_start = server.cpu_secs();
     let start = Instant::now();
     let tasks: Vec<_> = clients
         .into_iter()
@@ -162,16 +219,23 @@ pub async fn echoes_per_sec(
     stop.store(true, Ordering::Relaxed);
     let echoed = done.load(Ordering::Relaxed);
     let secs = start.elapsed().as_secs_f64();
+    let cpu = match (cpu_start, server.cpu_secs()) {
+        (Some(a), Some(b)) => b - a,
+        _ => f64::NAN,
+    };
     for t in tasks {
         let _ = t.await;
     }
-    echoed as f64 / secs
+    Run {
+        per_sec: echoed as f64 / secs,
+        cpu_us_per_echo: cpu * 1e6 / echoed.max(1) as f64,
+    }
 }
 
 /// Sends `n` messages of `size` bytes over one connection with `window` in flight and
 /// waits for every echo: a fixed amount of work, for instruction counts under callgrind.
 pub async fn echo_exactly(addr: SocketAddr, size: usize, window: usize, n: u64) {
-    let mut ws = connect(addr).await;
+    let mut ws = connect(addr, size).await;
     let payload = Bytes::from(vec![0xA5u8; size]);
     let (mut sent, mut received) = (0u64, 0u64);
     while sent < n.min(window as u64) {

@@ -5,6 +5,8 @@
 //! - echo round trips per second (one message in flight per connection) and pipelined
 //!   messages per second (a window in flight), for 64 B and 64 KiB binary messages, over
 //!   1 and 100 connections;
+//! - the server's CPU time per echo in the same runs (its thread's user + system time
+//!   from /proc): unlike throughput, it does not move with whatever else the machine runs;
 //! - server memory per idle connection: RSS growth of a server process holding 1,000
 //!   open WebSocket connections, divided by 1,000.
 //!
@@ -14,6 +16,8 @@
 //!
 //! `bench_ws --serve-idle ghostnet|peer` is the server process of the memory figure: it
 //! prints its address, then answers each `rss` line on stdin with its VmRSS in bytes.
+//!
+//! `--read-buffer N` sets the ghostnet server's `read_buffer_size` (default: the crate's).
 //!
 //! `bench_ws --profile ghostnet|peer [SIZE] [N]` runs one server and echoes N messages of
 //! SIZE bytes (default 64 B, 10,000) over one connection with 16 in flight, for
@@ -25,9 +29,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use ghostnet_benches::report::{BenchResult, SuiteArgs, alternate, emit};
+use std::cell::RefCell;
+
+use ghostnet_benches::report::{BenchResult, Measured, SuiteArgs, alternate, emit, median};
 use ghostnet_benches::ws_ops::{
-    Pattern, Side, echo_exactly, echoes_per_sec, idle_connections, rss_bytes, serve, start_server,
+    GHOSTNET_READ_BUFFER, Pattern, Side, echo_exactly, echoes_per_sec, idle_connections, rss_bytes,
+    serve, start_server,
 };
 
 const CMD: &str = "cargo xtask bench ws";
@@ -36,6 +43,13 @@ const IDLE_CONNECTIONS: usize = 1000;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let read_buffer: Option<usize> = args
+        .iter()
+        .position(|a| a == "--read-buffer")
+        .and_then(|i| args.get(i + 1)?.parse().ok());
+    if let Some(n) = read_buffer {
+        let _ = GHOSTNET_READ_BUFFER.set(n);
+    }
     let side_arg = |i: usize| match args.get(i + 1).map(String::as_str) {
         Some("ghostnet") => Side::Ghostnet,
         Some("peer") => Side::Peer,
@@ -51,7 +65,7 @@ fn main() {
             .get(i + 3)
             .and_then(|s| s.parse().ok())
             .unwrap_or(10_000);
-        let addr = start_server(side_arg(i));
+        let addr = start_server(side_arg(i)).addr;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -94,11 +108,30 @@ fn main() {
         ),
     ];
     for (kind, unit, size, conns, pattern) in scenarios {
-        let measure = |addr| rt.block_on(echoes_per_sec(addr, conns, size, pattern, duration));
+        let measure = |server| rt.block_on(echoes_per_sec(server, conns, size, pattern, duration));
         // Warm both up (connections, allocator, caches) before the alternating runs.
         let _ = measure(ours);
         let _ = measure(peer);
-        let m = alternate(runs, || measure(ours), || measure(peer));
+        let cpu_ours = RefCell::new(Vec::new());
+        let cpu_peer = RefCell::new(Vec::new());
+        let m = alternate(
+            runs,
+            || {
+                let r = measure(ours);
+                cpu_ours.borrow_mut().push(r.cpu_us_per_echo);
+                r.per_sec
+            },
+            || {
+                let r = measure(peer);
+                cpu_peer.borrow_mut().push(r.cpu_us_per_echo);
+                r.per_sec
+            },
+        );
+        let cpu = Measured {
+            ours: median(&cpu_ours.borrow()),
+            peer: median(&cpu_peer.borrow()),
+            runs,
+        };
         let size_name = if size >= 1024 {
             format!("{}KiB", size >> 10)
         } else {
@@ -109,8 +142,21 @@ fn main() {
             Pattern::Pipelined { window } => format!("_w{window}"),
         };
         let name = format!("ws_echo_{kind}_{size_name}_c{conns}{window}");
-        eprintln!("bench_ws: {name}: {:.0} vs {:.0} {unit}", m.ours, m.peer);
+        eprintln!(
+            "bench_ws: {name}: {:.0} vs {:.0} {unit}, server {:.2} vs {:.2} us/echo",
+            m.ours, m.peer, cpu.ours, cpu.peer
+        );
         results.push(BenchResult::new(&name, unit, true, PEER, m, CMD));
+        if cpu.ours.is_finite() && cpu.peer.is_finite() {
+            results.push(BenchResult::new(
+                &format!("{name}_server_cpu"),
+                "us/echo",
+                false,
+                PEER,
+                cpu,
+                "cargo xtask bench ws (server thread user+system time / echoes)",
+            ));
+        }
     }
 
     let mem_runs = suite.pick(3, 1);
@@ -139,8 +185,12 @@ fn main() {
 /// before and after `n` connections are opened and settled.
 fn idle_kib_per_connection(side: Side, n: usize) -> f64 {
     let exe = std::env::current_exe().expect("own path");
-    let mut child = Command::new(exe)
-        .args(["--serve-idle", side.arg()])
+    let mut child = Command::new(exe);
+    child.args(["--serve-idle", side.arg()]);
+    if let Some(n) = GHOSTNET_READ_BUFFER.get() {
+        child.args(["--read-buffer", &n.to_string()]);
+    }
+    let mut child = child
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

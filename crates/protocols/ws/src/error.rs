@@ -206,10 +206,12 @@ impl Error {
                 reason: p.to_string(),
             },
             T::Utf8(_) => Self::InvalidUtf8,
-            T::WriteBufferFull(m) => Self::MessageTooLarge {
-                size: m.len(),
-                limit: 0,
-            },
+            // Unreachable in practice: sends are size-checked and wait for the flush of
+            // what blocked, so the cap (write buffer + one message) is never reached.
+            T::WriteBufferFull(_) => Self::Io(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "the write buffer is full: the peer is not reading",
+            )),
             other => Self::Protocol {
                 reason: other.to_string(),
             },

@@ -283,12 +283,18 @@ async fn wss_over_a_plain_dialer_is_refused() {
 #[tokio::test]
 async fn bad_urls_fail_before_dialing() {
     let net = MemoryNetwork::new();
+    let client = Client::new();
+    let dialer = net.dialer();
     for url in ["http://ws.test/", "ws://ws.test/#x", "nonsense"] {
-        let err = Client::new()
-            .connect_with(&net.dialer(), url)
-            .await
-            .unwrap_err();
+        let connect = client.connect_with(&dialer, url);
+        let state = connect.watch_state();
+        let err = connect.await.unwrap_err();
         assert!(matches!(err, Error::InvalidUrl { .. }), "{url}: {err}");
+        assert_eq!(
+            state.borrow().close_code(),
+            Some(CloseCode::Abnormal),
+            "{url}"
+        );
     }
     assert_eq!(net.dial_count(), 0);
 }

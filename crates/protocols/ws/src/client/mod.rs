@@ -151,20 +151,23 @@ impl Client {
         let url = url.to_owned();
         Connect::start(move |state| {
             Box::pin(async move {
-                let parsed = url::parse(&url)?;
-                let dialer = if parsed.secure {
-                    let tls = match inner.tls.get() {
-                        Some(tls) => tls.clone(),
-                        None => {
-                            let built = default_tls().map_err(Error::Connect)?;
-                            inner.tls.get_or_init(|| built).clone()
-                        }
+                let attempt = async {
+                    let parsed = url::parse(&url)?;
+                    let dialer = if parsed.secure {
+                        let tls = match inner.tls.get() {
+                            Some(tls) => tls.clone(),
+                            None => {
+                                let built = default_tls().map_err(Error::Connect)?;
+                                inner.tls.get_or_init(|| built).clone()
+                            }
+                        };
+                        DefaultDialer::Tls(TlsDialer::new(inner.tcp.clone(), tls))
+                    } else {
+                        DefaultDialer::Tcp(inner.tcp.clone())
                     };
-                    DefaultDialer::Tls(TlsDialer::new(inner.tcp.clone(), tls))
-                } else {
-                    DefaultDialer::Tcp(inner.tcp.clone())
+                    handshake(&inner, &dialer, &url, parsed).await
                 };
-                run(&inner, &dialer, &url, parsed, state).await
+                finish(&inner, attempt.await, state)
             })
         })
     }
@@ -192,8 +195,11 @@ impl Client {
         let url = url.to_owned();
         Connect::start(move |state| {
             Box::pin(async move {
-                let parsed = url::parse(&url)?;
-                run(inner, dialer, &url, parsed, state).await
+                let attempt = async {
+                    let parsed = url::parse(&url)?;
+                    handshake(inner, dialer, &url, parsed).await
+                };
+                finish(inner, attempt.await, state)
             })
         })
     }
@@ -277,15 +283,14 @@ impl<S> fmt::Debug for Connect<'_, S> {
     }
 }
 
-/// Dials, checks the transport, runs the handshake; publishes the outcome on `state`.
-async fn run<D: Dial>(
+/// Publishes the outcome of a connection attempt on `state`: `Open` with the new
+/// connection, or `Closed` (1006) with the reason it failed.
+fn finish<S: Stream>(
     inner: &Inner,
-    dialer: &D,
-    url: &str,
-    parsed: url::WsUrl,
+    attempt: Result<Handshaken<S>>,
     state: StateTx,
-) -> Result<Connected<D::Stream>> {
-    match handshake(inner, dialer, url, parsed).await {
+) -> Result<Connected<S>> {
+    match attempt {
         Ok((stream, response, protocol)) => {
             let ws = WebSocket::new(stream, Role::Client, &inner.config, protocol, state);
             Ok((ws, response))
@@ -303,6 +308,7 @@ type Handshaken<S> = (
     Option<String>,
 );
 
+/// Dials, checks the transport, runs the opening handshake.
 async fn handshake<D: Dial>(
     inner: &Inner,
     dialer: &D,
