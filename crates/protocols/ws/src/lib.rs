@@ -1,6 +1,6 @@
 //! # ghostnet-ws
 //!
-//! WebSocket (RFC 6455) for ghostnet, on [tungstenite](tokio_tungstenite::tungstenite),
+//! WebSocket (RFC 6455) for ghostnet, on [tungstenite],
 //! which does the framing, masking, UTF-8 checks and the close handshake. This crate
 //! adds what a network program needs around it:
 //!
