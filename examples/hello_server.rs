@@ -11,12 +11,10 @@ use ghostnet::http1::http::header::CONTENT_TYPE;
 use ghostnet::http1::http::{HeaderValue, Method, Request, Response, StatusCode};
 use ghostnet::http1::{Body, Server};
 use ghostnet::runtime::{Config, Shutdown, run};
+use ghostnet::transport::{TcpListener, TcpOptions};
 
 // Private stand-in for ghostnet-transport's TCP listener (one shared file; see its header).
 #[allow(unreachable_pub, dead_code)]
-#[path = "../crates/protocols/http1/tests/support/tcp.rs"]
-mod tcp;
-
 #[derive(Parser)]
 #[command(about = "ghostnet-http1 hello server")]
 struct Args {
@@ -35,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         config = config.worker_threads(n);
     }
     run(config, async move {
-        let listener = tcp::TcpListener::bind(args.addr).await?;
+        let listener = TcpListener::bind(args.addr, TcpOptions::default())?;
         println!("listening on http://{}", listener.local_addr());
         let shutdown = Shutdown::new();
         shutdown.trigger_on_signals()?;

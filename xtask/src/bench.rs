@@ -28,6 +28,16 @@ const SUITES: &[Suite] = &[
         packages: &[],
     },
     Suite {
+        name: "http1",
+        binaries: &["bench_http1"],
+        packages: &["wrk"],
+    },
+    Suite {
+        name: "http2",
+        binaries: &["bench_http2"],
+        packages: &["nghttp2-client"],
+    },
+    Suite {
         name: "ws",
         binaries: &["bench_ws"],
         packages: &[],

@@ -138,3 +138,32 @@ async fn keep_alive_can_be_turned_off() {
     assert!(c.is_closed().await);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn serve_connection_serves_one_accepted_stream_until_cancelled() {
+    use ghostnet_transport::{Dial, Listen, MemoryNetwork};
+    let net = MemoryNetwork::new();
+    let listener = net.listen(&"one.test:80".parse().unwrap()).unwrap();
+    let client = net
+        .dialer()
+        .dial(&"one.test:80".parse().unwrap())
+        .await
+        .unwrap();
+    let (stream, _) = listener.accept().await.unwrap();
+    let token = tokio_util::sync::CancellationToken::new();
+    let server = Server::builder().build();
+    let serving = tokio::spawn({
+        let token = token.clone();
+        async move {
+            server
+                .serve_connection(stream, std::sync::Arc::new(path_echo), token)
+                .await
+        }
+    });
+    let mut c = Client::new(client);
+    c.send(b"GET /one HTTP/1.1\r\nHost: a\r\n\r\n").await;
+    assert_eq!(c.read(Method::GET).await.unwrap().body, "/one");
+    token.cancel(); // idle now: the connection closes
+    assert!(c.is_closed().await);
+    serving.await.unwrap().unwrap();
+}

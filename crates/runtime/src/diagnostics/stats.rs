@@ -93,7 +93,17 @@ mod tests {
         assert_eq!(RuntimeStats::of(rt.handle()).alive_tasks, 1);
         tx.send(()).unwrap();
         rt.block_on(h).unwrap();
-        let s = rt.block_on(async { RuntimeStats::current() });
+        // The join can complete a moment before the task is released from the count.
+        let s = rt.block_on(async {
+            for _ in 0..100_000 {
+                let s = RuntimeStats::current();
+                if s.alive_tasks == 0 {
+                    return s;
+                }
+                tokio::task::yield_now().await;
+            }
+            RuntimeStats::current()
+        });
         assert_eq!(s.alive_tasks, 0);
         assert!(
             s.to_string()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ghostnet_runtime::timeout;
 use tokio::net::TcpStream;
 
-use super::eyeballs::{connect_first, interleave};
+use super::eyeballs::{attempt, connect_first, interleave};
 use super::options::TcpOptions;
 use super::resolve::{Resolve, SystemResolver};
 use crate::error::{Error, Result};
@@ -194,6 +194,15 @@ impl<R: Resolve> TcpDialer<R> {
 
     async fn dial_within_timeout(&self, target: &Target) -> Result<TcpStream> {
         let candidates = self.candidates(target).await?;
+        if let (Host::Ip(_), [addr]) = (&target.host, candidates.as_slice()) {
+            // One address, nothing to race: skip the attempt timer and the boxed attempt.
+            return attempt(*addr, &self.options)
+                .await
+                .map_err(|source| Error::Connect {
+                    target: target.to_string(),
+                    source,
+                });
+        }
         connect_first(&candidates, self.attempt_delay, &self.options)
             .await
             .map_err(|errors| {

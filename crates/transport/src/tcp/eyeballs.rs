@@ -124,7 +124,7 @@ type Attempt<'a> = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send + '
 
 /// One connection attempt: a socket2 socket with the options applied, handed to tokio to
 /// connect.
-async fn attempt(addr: SocketAddr, options: &TcpOptions) -> io::Result<TcpStream> {
+pub(crate) async fn attempt(addr: SocketAddr, options: &TcpOptions) -> io::Result<TcpStream> {
     let socket = options.dial_socket(addr).map_err(io::Error::from)?;
     TcpSocket::from_std_stream(socket.into())
         .connect(addr)

@@ -33,7 +33,7 @@ pub(crate) enum Kind {
         rx: Receiver,
         len: Option<u64>,
     },
-    File(FileBody),
+    File(Box<FileBody>),
 }
 
 /// A message body: empty, full (one `Bytes`), streaming (a channel), or a file range.
@@ -61,7 +61,8 @@ pub(crate) enum Kind {
 pub struct Body {
     pub(crate) kind: Kind,
     limit: Option<u64>,
-    trailers: Option<HeaderMap>,
+    // Boxed: rare, and a `Body` is moved with every request and response.
+    trailers: Option<Box<HeaderMap>>,
 }
 
 impl Body {
@@ -106,7 +107,7 @@ impl Body {
         if len == 0 {
             return Self::empty();
         }
-        Self::new(Kind::File(FileBody::new(file, offset, len)))
+        Self::new(Kind::File(Box::new(FileBody::new(file, offset, len))))
     }
 
     /// A request body fed by the connection.
@@ -157,7 +158,7 @@ impl Body {
             match self.frame().await? {
                 Ok(Frame::Data(d)) if d.is_empty() => continue,
                 Ok(Frame::Data(d)) => return Some(Ok(d)),
-                Ok(Frame::Trailers(t)) => self.trailers = Some(t),
+                Ok(Frame::Trailers(t)) => self.trailers = Some(Box::new(t)),
                 Err(e) => return Some(Err(e)),
             }
         }
@@ -166,7 +167,7 @@ impl Body {
     /// The trailer fields, once [`data`](Self::data) or [`collect`](Self::collect) reached
     /// the end of a chunked body that had them.
     pub fn trailers(&self) -> Option<&HeaderMap> {
-        self.trailers.as_ref()
+        self.trailers.as_deref()
     }
 
     /// Whether the body is known to have nothing more.

@@ -86,6 +86,29 @@ pub fn request_body_length(version: Version, headers: &HeaderMap) -> Result<Body
     Ok(content_length.map_or(BodyLength::Empty, BodyLength::from_content_length))
 }
 
+/// [`request_body_length`] from fields noted while parsing (no map lookups unless a
+/// `Transfer-Encoding` must be read).
+pub(crate) fn request_body_length_noted(
+    version: Version,
+    headers: &HeaderMap,
+    fields: &crate::codec::head::Fields,
+) -> Result<BodyLength> {
+    let content_length = match (fields.content_length_count, &fields.content_length) {
+        (0, _) | (_, None) => None,
+        (1, Some(Ok(n))) => Some(*n),
+        (1, Some(Err(e))) => return Err(e.duplicate()),
+        _ => {
+            return Err(Error::InvalidContentLength {
+                reason: "the field appears more than once",
+            });
+        }
+    };
+    if fields.transfer_encoding {
+        return request_body_length(version, headers);
+    }
+    Ok(content_length.map_or(BodyLength::Empty, BodyLength::from_content_length))
+}
+
 /// The body length of a response to a `method` request (RFC 9112 section 6.3): none for
 /// HEAD, 1xx, 204, 304 and 2xx to CONNECT; chunked; `Content-Length`; or until close.
 ///

@@ -227,7 +227,7 @@ impl ChunkedDecoder {
             _ => {}
         }
         // `\r\n` was handled above, so the section ends in a blank line after a field.
-        if !may_be_complete(buf, &mut self.scanned) {
+        if !may_be_complete(buf, &mut self.scanned)? {
             if buf.len() > self.max_trailer {
                 return Err(Error::TrailersTooLarge {
                     limit: self.max_trailer,
@@ -256,7 +256,7 @@ impl ChunkedDecoder {
                 let mut scratch = Scratch::default();
                 scratch.record(&buf[..], fields);
                 let section = buf.split_to(len).freeze();
-                let mut map = scratch.header_map(&section)?;
+                let (mut map, _) = scratch.header_map(&section)?;
                 // RFC 9110 6.5.1: fields that frame, route or control the connection must
                 // not come from trailers; drop them rather than let anyone merge them.
                 for name in [

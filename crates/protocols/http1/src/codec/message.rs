@@ -67,6 +67,8 @@ pub struct RequestDecoder {
     scratch: Scratch,
     /// Bytes of a partial head already searched for its blank line.
     scanned: usize,
+    /// The current head was found partial once: wait for a blank line before re-parsing.
+    partial: bool,
 }
 
 impl RequestDecoder {
@@ -77,6 +79,7 @@ impl RequestDecoder {
             state: State::Head,
             scratch: Scratch::default(),
             scanned: 0,
+            partial: false,
         }
     }
 
@@ -97,15 +100,26 @@ impl RequestDecoder {
     fn step(&mut self, buf: &mut BytesMut) -> Result<Event<RequestHead>> {
         match &mut self.state {
             State::Head => {
-                if !may_be_complete(buf, &mut self.scanned) {
+                // First attempt at a head: parse straight away (the usual case is a whole
+                // head in the buffer). Once it proved partial, re-parse only when a blank
+                // line may have arrived, so a head dripped in stays linear.
+                let lines_checked = self.partial;
+                if self.partial && !may_be_complete(buf, &mut self.scanned)? {
                     check_size(buf, &self.limits)?;
                     return Ok(Event::NeedMore);
                 }
-                let Some(head) = request_head::parse_with(buf, &self.limits, &mut self.scratch)?
+                let Some(head) =
+                    request_head::parse_with(buf, &self.limits, &mut self.scratch, lines_checked)?
                 else {
+                    if !self.partial {
+                        self.partial = true;
+                        self.scanned = 0;
+                        may_be_complete(buf, &mut self.scanned)?;
+                    }
                     return Ok(Event::NeedMore);
                 };
                 self.scanned = 0;
+                self.partial = false;
                 self.state = if head.upgrade {
                     State::Stopped
                 } else {
@@ -142,6 +156,12 @@ impl RequestDecoder {
     /// Goes back to reading requests after an upgrade request the server declined.
     pub fn resume(&mut self, body: crate::codec::BodyLength) {
         self.state = State::Body(BodyDecoder::new(body, &self.limits));
+    }
+
+    /// Hands back a header map that is no longer needed (e.g. a sent response's): its
+    /// storage is reused for the next request head instead of allocating.
+    pub fn recycle_headers(&mut self, headers: HeaderMap) {
+        self.scratch.recycle(headers);
     }
 
     /// Bytes left of the current request body when its length is known.
@@ -216,12 +236,17 @@ impl ResponseDecoder {
     fn step(&mut self, buf: &mut BytesMut) -> Result<Event<ResponseHead>> {
         match &mut self.state {
             State::Head => {
-                if !may_be_complete(buf, &mut self.scanned) {
+                if !may_be_complete(buf, &mut self.scanned)? {
                     check_size(buf, &self.limits)?;
                     return Ok(Event::NeedMore);
                 }
-                let Some(head) =
-                    response_head::parse_with(buf, &self.limits, &self.method, &mut self.scratch)?
+                let Some(head) = response_head::parse_with(
+                    buf,
+                    &self.limits,
+                    &self.method,
+                    &mut self.scratch,
+                    true,
+                )?
                 else {
                     return Ok(Event::NeedMore);
                 };
@@ -283,6 +308,67 @@ mod tests {
         // Whatever follows is never read as a request.
         buf.extend_from_slice(b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
         assert!(matches!(dec.decode(&mut buf).unwrap(), Event::NeedMore));
+    }
+
+    #[test]
+    fn bare_lf_is_refused_whole_or_dripped() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\nHost: a\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a \t\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\n\n",
+            b"\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"\r\n\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/1.0\r\n\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX:\n\r\n",
+        ];
+        for raw in cases {
+            let whole = RequestDecoder::new(Limits::default()).decode(&mut BytesMut::from(*raw));
+            assert!(
+                whole.is_err(),
+                "{:?} accepted whole",
+                String::from_utf8_lossy(raw)
+            );
+            let mut dec = RequestDecoder::new(Limits::default());
+            let mut buf = BytesMut::new();
+            let mut failed = false;
+            for &b in *raw {
+                buf.extend_from_slice(&[b]);
+                match dec.decode(&mut buf) {
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                    Ok(Event::NeedMore) => {}
+                    Ok(_) => break,
+                }
+            }
+            assert!(
+                failed,
+                "{:?} accepted dripped",
+                String::from_utf8_lossy(raw)
+            );
+        }
+        for ok in [
+            &b"\r\nGET / HTTP/1.1\r\nHost: a \r\nX:\r\n\r\n"[..],
+            b"GET / HTTP/1.0\r\n\r\n",
+        ] {
+            let mut dec = RequestDecoder::new(Limits::default());
+            assert!(matches!(
+                dec.decode(&mut BytesMut::from(ok)),
+                Ok(Event::Head(_))
+            ));
+            let mut dec = RequestDecoder::new(Limits::default());
+            let mut buf = BytesMut::new();
+            let mut head = false;
+            for &b in ok {
+                buf.extend_from_slice(&[b]);
+                if let Event::Head(_) = dec.decode(&mut buf).unwrap() {
+                    head = true;
+                }
+            }
+            assert!(head);
+        }
     }
 
     #[test]

@@ -4,11 +4,10 @@
 use std::mem::MaybeUninit;
 
 use bytes::BytesMut;
-use http::header::{CONNECTION, EXPECT, HOST, UPGRADE};
-use http::{HeaderMap, Method, Uri, Version};
+use http::{Method, Uri, Version};
 
-use crate::codec::body_length::{BodyLength, has_token, request_body_length};
-use crate::codec::head::{Scratch, check_line_endings, check_partial, map_parse_error};
+use crate::codec::body_length::{BodyLength, request_body_length_noted};
+use crate::codec::head::{Fields, Scratch, check_partial, map_parse_error};
 use crate::codec::limits::{HEADER_SLOTS, Limits};
 use crate::error::{Error, Result};
 
@@ -23,7 +22,7 @@ pub struct RequestHead {
     /// HTTP/1.0 or HTTP/1.1.
     pub version: Version,
     /// The header fields, values sharing the receive buffer.
-    pub headers: HeaderMap,
+    pub headers: http::HeaderMap,
     /// How the body is delimited.
     pub body: BodyLength,
     /// Whether the client wants the connection kept open after this exchange
@@ -58,14 +57,19 @@ pub struct RequestHead {
 /// assert!(parse_request_head(&mut smuggle, &Limits::default()).is_err());
 /// ```
 pub fn parse_request_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>> {
-    parse_with(buf, limits, &mut Scratch::default())
+    parse_with(buf, limits, &mut Scratch::default(), false)
 }
 
-/// [`parse_request_head`] with per-connection scratch space (no allocation per head).
+/// [`parse_request_head`] with per-connection scratch space (no allocation per head);
+/// `lines_checked` when the caller already refused bare LFs ([`may_be_complete`]),
+/// otherwise the line ends are checked here, per line rather than per byte.
+///
+/// [`may_be_complete`]: crate::codec::head::may_be_complete
 pub(crate) fn parse_with(
     buf: &mut BytesMut,
     limits: &Limits,
     scratch: &mut Scratch,
+    lines_checked: bool,
 ) -> Result<Option<RequestHead>> {
     let mut slots = [const { MaybeUninit::uninit() }; HEADER_SLOTS];
     let slots = &mut slots[..limits.header_slots()];
@@ -92,12 +96,14 @@ pub(crate) fn parse_with(
             limit: limits.max_head_bytes,
         });
     }
-    check_line_endings(&buf[..len])?;
     let (Some(method), Some(path), Some(minor)) = (req.method, req.path, req.version) else {
         return Err(Error::InvalidHead {
             reason: "incomplete request line",
         });
     };
+    if !lines_checked {
+        check_request_line_ends(&buf[..len], method, path, req.headers)?;
+    }
     if path.len() > limits.max_uri_bytes {
         return Err(Error::UriTooLong {
             limit: limits.max_uri_bytes,
@@ -121,11 +127,11 @@ pub(crate) fn parse_with(
     } else {
         Version::HTTP_10
     };
-    let headers = scratch.header_map(&head)?;
+    let (headers, fields) = scratch.header_map(&head)?;
     if version == Version::HTTP_11 {
-        check_host(&headers)?;
+        check_host(&fields)?;
     }
-    let body = request_body_length(version, &headers)?;
+    let body = request_body_length_noted(version, &headers, &fields)?;
     if let Some(max) = limits.max_body_bytes
         && let BodyLength::Length(n) = body
         && n > max
@@ -133,22 +139,18 @@ pub(crate) fn parse_with(
         return Err(Error::BodyTooLarge { limit: max });
     }
     let keep_alive = if version == Version::HTTP_11 {
-        !has_token(&headers, CONNECTION, "close")
+        !fields.close
     } else {
-        has_token(&headers, CONNECTION, "keep-alive") && !has_token(&headers, CONNECTION, "close")
+        fields.keep_alive && !fields.close
     };
-    let expect_continue = match headers.get(EXPECT) {
-        None => false,
-        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"100-continue") => {
-            // RFC 9110 10.1.1: ignore 100-continue in HTTP/1.0 requests.
-            version == Version::HTTP_11
-        }
-        Some(_) => return Err(Error::UnsupportedExpectation),
+    let expect_continue = match (fields.expect_count, fields.expect_continue) {
+        (0, _) => false,
+        // RFC 9110 10.1.1: ignore 100-continue in HTTP/1.0 requests.
+        (1, true) => version == Version::HTTP_11,
+        _ => return Err(Error::UnsupportedExpectation),
     };
     let upgrade = method == Method::CONNECT
-        || (version == Version::HTTP_11
-            && headers.contains_key(UPGRADE)
-            && has_token(&headers, CONNECTION, "upgrade"));
+        || (version == Version::HTTP_11 && fields.upgrade && fields.connection_upgrade);
     Ok(Some(RequestHead {
         method,
         uri,
@@ -159,6 +161,46 @@ pub(crate) fn parse_with(
         expect_continue,
         upgrade,
     }))
+}
+
+/// Refuses bare LFs in a complete head, looking only at line ends. httparse accepts a
+/// line ending in CRLF or LF and allows no LF inside a line, so a CR before each line's
+/// LF is all there is to check: before the request line (skipped empty lines), after the
+/// version, after each field value (past trailing whitespace), and the blank line.
+fn check_request_line_ends(
+    head: &[u8],
+    method: &str,
+    path: &str,
+    fields: &[httparse::Header<'_>],
+) -> Result<()> {
+    let bare = || {
+        Err(Error::InvalidHead {
+            reason: "bare LF where CRLF is required",
+        })
+    };
+    let base = head.as_ptr() as usize;
+    let method_start = method.as_ptr() as usize - base;
+    if !head[..method_start].chunks(2).all(|pair| pair == b"\r\n") {
+        return bare();
+    }
+    // `SP HTTP/1.x` follows the target; then the line end.
+    let version_end = path.as_ptr() as usize - base + path.len() + 9;
+    if head.get(version_end) != Some(&b'\r') {
+        return bare();
+    }
+    for field in fields {
+        let mut end = field.value.as_ptr() as usize - base + field.value.len();
+        while matches!(head.get(end), Some(b' ' | b'\t')) {
+            end += 1;
+        }
+        if head.get(end) != Some(&b'\r') {
+            return bare();
+        }
+    }
+    if !head.ends_with(b"\r\n\r\n") {
+        return bare();
+    }
+    Ok(())
 }
 
 /// RFC 9112 3.2: origin-form (`/path`), absolute-form (`http://host/path`),
@@ -192,28 +234,19 @@ fn check_target_form(method: &Method, uri: &Uri) -> Result<()> {
 /// RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host field, and its value is a
 /// plausible `host[:port]` (a value with spaces or slashes would be read differently by
 /// different servers, which is how routing is smuggled).
-fn check_host(headers: &HeaderMap) -> Result<()> {
-    let mut hosts = headers.get_all(HOST).iter();
-    let Some(host) = hosts.next() else {
-        return Err(Error::InvalidHost {
+fn check_host(fields: &Fields) -> Result<()> {
+    match fields.host_count {
+        0 => Err(Error::InvalidHost {
             reason: "the Host field is missing",
-        });
-    };
-    if hosts.next().is_some() {
-        return Err(Error::InvalidHost {
-            reason: "the Host field appears more than once",
-        });
-    }
-    let ok = host
-        .as_bytes()
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:[]%".contains(&b));
-    if !ok {
-        return Err(Error::InvalidHost {
+        }),
+        1 if fields.host_invalid => Err(Error::InvalidHost {
             reason: "the Host value is not a host[:port]",
-        });
+        }),
+        1 => Ok(()),
+        _ => Err(Error::InvalidHost {
+            reason: "the Host field appears more than once",
+        }),
     }
-    Ok(())
 }
 
 #[cfg(test)]

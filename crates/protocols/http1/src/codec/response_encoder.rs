@@ -5,7 +5,7 @@ use bytes::BufMut;
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{HeaderMap, StatusCode, Version};
 
-use crate::codec::body_length::{has_token, parse_decimal};
+use crate::codec::body_length::{parse_decimal, trim_ows};
 use crate::codec::chunked::{encode_chunk_head, encode_last_chunk};
 use crate::error::{Error, Result};
 
@@ -185,20 +185,56 @@ pub fn encode_response_head(
     headers: &HeaderMap,
     ctx: &EncodeContext<'_>,
 ) -> Result<EncodedHead> {
-    let mut keep_alive = ctx.keep_alive && !has_token(headers, CONNECTION, "close");
     let bodiless = status.is_informational() || status == StatusCode::NO_CONTENT;
-    let user_len = if bodiless || !headers.contains_key(CONTENT_LENGTH) {
-        None
+    let start = dst.len();
+    dst.reserve(128);
+    if status == StatusCode::OK {
+        // The common case in one copy.
+        dst.put_slice(b"HTTP/1.1 200 OK\r\n");
     } else {
-        let mut all = headers.get_all(CONTENT_LENGTH).iter();
-        let first = all.next().map(|v| parse_decimal(v.as_bytes()));
-        match (first, all.next()) {
-            (Some(Ok(n)), None) => Some(n),
-            _ => {
-                return Err(Error::InvalidResponse {
-                    reason: "content-length must be one decimal number",
-                });
+        dst.put_slice(b"HTTP/1.1 ");
+        dst.put_slice(status.as_str().as_bytes());
+        dst.put_u8(b' ');
+        dst.put_slice(status.canonical_reason().unwrap_or("").as_bytes());
+        dst.put_slice(b"\r\n");
+    }
+    // One pass: write the fields and note the ones that decide framing and connection
+    // handling (no hashed lookups).
+    let (mut close, mut keep_alive_token, mut has_date) = (false, false, false);
+    let mut user_len: Option<Result<u64>> = None;
+    let mut lengths = 0;
+    for (name, value) in headers {
+        if name == TRANSFER_ENCODING {
+            continue;
+        }
+        if name == CONTENT_LENGTH {
+            lengths += 1;
+            if bodiless {
+                continue;
             }
+            user_len.get_or_insert_with(|| parse_decimal(value.as_bytes()));
+        } else if name == CONNECTION {
+            for token in value.as_bytes().split(|&b| b == b',') {
+                let token = trim_ows(token);
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name == DATE {
+            has_date = true;
+        }
+        dst.put_slice(name.as_str().as_bytes());
+        dst.put_slice(b": ");
+        dst.put_slice(value.as_bytes());
+        dst.put_slice(b"\r\n");
+    }
+    let user_len = match user_len {
+        None => None,
+        Some(Ok(n)) if lengths == 1 => Some(n),
+        Some(_) => {
+            dst.truncate(start);
+            return Err(Error::InvalidResponse {
+                reason: "content-length must be one decimal number",
+            });
         }
     };
     if let (Some(user), Some(actual)) = (user_len, ctx.body_len)
@@ -206,27 +242,13 @@ pub fn encode_response_head(
         && !ctx.head_request
         && status != StatusCode::NOT_MODIFIED
     {
+        dst.truncate(start);
         return Err(Error::BodyLengthMismatch {
             expected: user,
             actual,
         });
     }
-
-    dst.reserve(128);
-    dst.put_slice(b"HTTP/1.1 ");
-    dst.put_slice(status.as_str().as_bytes());
-    dst.put_u8(b' ');
-    dst.put_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    dst.put_slice(b"\r\n");
-    for (name, value) in headers {
-        if name == TRANSFER_ENCODING || (name == CONTENT_LENGTH && bodiless) {
-            continue;
-        }
-        dst.put_slice(name.as_str().as_bytes());
-        dst.put_slice(b": ");
-        dst.put_slice(value.as_bytes());
-        dst.put_slice(b"\r\n");
-    }
+    let mut keep_alive = ctx.keep_alive && !close;
 
     let body = if bodiless || status == StatusCode::NOT_MODIFIED {
         BodyEncoder::None
@@ -249,23 +271,22 @@ pub fn encode_response_head(
     };
     if status != StatusCode::SWITCHING_PROTOCOLS {
         if !keep_alive {
-            if !has_token(headers, CONNECTION, "close") {
+            if !close {
                 dst.put_slice(b"connection: close\r\n");
             }
-        } else if ctx.request_version == Version::HTTP_10
-            && !has_token(headers, CONNECTION, "keep-alive")
-        {
+        } else if ctx.request_version == Version::HTTP_10 && !keep_alive_token {
             dst.put_slice(b"connection: keep-alive\r\n");
         }
     }
     if let Some(date) = ctx.date
-        && !headers.contains_key(DATE)
+        && !has_date
     {
         dst.put_slice(b"date: ");
         dst.put_slice(date);
+        dst.put_slice(b"\r\n\r\n");
+    } else {
         dst.put_slice(b"\r\n");
     }
-    dst.put_slice(b"\r\n");
     let body = if ctx.head_request {
         BodyEncoder::None
     } else {

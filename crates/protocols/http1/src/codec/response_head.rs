@@ -50,15 +50,17 @@ pub fn parse_response_head(
     limits: &Limits,
     method: &Method,
 ) -> Result<Option<ResponseHead>> {
-    parse_with(buf, limits, method, &mut Scratch::default())
+    parse_with(buf, limits, method, &mut Scratch::default(), false)
 }
 
-/// [`parse_response_head`] with reusable scratch space.
+/// [`parse_response_head`] with reusable scratch space; `lines_checked` when the caller
+/// already refused bare LFs.
 pub(crate) fn parse_with(
     buf: &mut BytesMut,
     limits: &Limits,
     method: &Method,
     scratch: &mut Scratch,
+    lines_checked: bool,
 ) -> Result<Option<ResponseHead>> {
     let mut slots = [const { MaybeUninit::uninit() }; HEADER_SLOTS];
     let slots = &mut slots[..limits.header_slots()];
@@ -84,7 +86,9 @@ pub(crate) fn parse_with(
             limit: limits.max_head_bytes,
         });
     }
-    check_line_endings(&buf[..len])?;
+    if !lines_checked {
+        check_line_endings(&buf[..len])?;
+    }
     let (Some(code), Some(minor)) = (res.code, res.version) else {
         return Err(Error::InvalidHead {
             reason: "incomplete status line",
@@ -95,7 +99,7 @@ pub(crate) fn parse_with(
     })?;
     scratch.record(&buf[..], res.headers);
     let head = buf.split_to(len).freeze();
-    let headers = scratch.header_map(&head)?;
+    let (headers, _) = scratch.header_map(&head)?;
     let version = if minor == 1 {
         Version::HTTP_11
     } else {

@@ -26,7 +26,7 @@ use crate::codec::{
 };
 use crate::error::{Error, Result};
 use crate::server::Config;
-use crate::server::date::with_date;
+use crate::server::date::{DATE_LEN, with_date};
 use crate::server::service::Service;
 use crate::server::timer::Deadline;
 use crate::upgrade::{self, Upgraded};
@@ -55,8 +55,36 @@ struct Io<S> {
     config: Arc<Config>,
     timer: Deadline,
     token: CancellationToken,
-    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    shutdown: ShutdownWatch,
     read_eof: bool,
+    /// The Date value for responses to the bytes last read: one clock read per batch of
+    /// pipelined requests rather than per response.
+    date: [u8; DATE_LEN],
+    date_valid: bool,
+}
+
+/// The shutdown signal, polled only when the waker to wake changes (registering the same
+/// task again on every wait costs a lock).
+struct ShutdownWatch {
+    fut: Pin<Box<WaitForCancellationFutureOwned>>,
+    registered: Option<std::task::Waker>,
+}
+
+impl ShutdownWatch {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
+        }
+        let p = self.fut.as_mut().poll(cx);
+        if p.is_pending() {
+            self.registered = Some(cx.waker().clone());
+        }
+        p
+    }
 }
 
 pub(crate) struct Conn<S, Svc> {
@@ -104,9 +132,14 @@ impl<S: Stream, Svc: Service> Conn<S, Svc> {
                 decoder: RequestDecoder::new(config.limits.clone()),
                 config,
                 timer: Deadline::new(),
-                shutdown: Box::pin(token.clone().cancelled_owned()),
+                shutdown: ShutdownWatch {
+                    fut: Box::pin(token.clone().cancelled_owned()),
+                    registered: None,
+                },
                 token,
                 read_eof: false,
+                date: [0; DATE_LEN],
+                date_valid: false,
             },
             service,
         }
@@ -223,9 +256,8 @@ impl<S: Stream, Svc: Service> Conn<S, Svc> {
                     .request_version(version)
                     .body_len(Some(0))
                     .keep_alive(true);
-                with_date(|d| {
-                    encode_response_head(&mut io.wbuf, parts.status, &parts.headers, &ctx.date(d))
-                })?;
+                let date = io.date();
+                encode_response_head(&mut io.wbuf, parts.status, &parts.headers, &ctx.date(&date))?;
                 io.flush().await?;
                 return Ok(Next::Upgrade(tx));
             }
@@ -246,9 +278,9 @@ impl<S: Stream, Svc: Service> Conn<S, Svc> {
             .request_version(version)
             .keep_alive(keep_alive)
             .body_len(body.size_hint());
-        let encoded = with_date(|d| {
-            encode_response_head(&mut io.wbuf, parts.status, &parts.headers, &ctx.date(d))
-        });
+        let date = io.date();
+        let encoded =
+            encode_response_head(&mut io.wbuf, parts.status, &parts.headers, &ctx.date(&date));
         let encoded = match encoded {
             Ok(e) => e,
             Err(e) => {
@@ -260,6 +292,7 @@ impl<S: Stream, Svc: Service> Conn<S, Svc> {
         };
         keep_alive = encoded.keep_alive;
         let mut encoder = encoded.body;
+        io.decoder.recycle_headers(parts.headers);
         io.write_body(body, &mut encoder, &mut pump).await?;
 
         if let Some(mut p) = pump {
@@ -343,7 +376,9 @@ impl<S: Stream> Io<S> {
                 if self.timer.poll_expired(cx).is_ready() {
                     return Poll::Ready(HeadWait::Timeout);
                 }
-                if self.rbuf.is_empty() && self.shutdown.as_mut().poll(cx).is_ready() {
+                if self.rbuf.is_empty()
+                    && (self.token.is_cancelled() || self.shutdown.poll(cx).is_ready())
+                {
                     return Poll::Ready(HeadWait::Shutdown);
                 }
                 Poll::Pending
@@ -383,7 +418,20 @@ impl<S: Stream> Io<S> {
         if self.rbuf.capacity() - self.rbuf.len() < MIN_READ_SPACE {
             self.rbuf.reserve(READ_BUF);
         }
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.rbuf)
+        let read = tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.rbuf);
+        if let Poll::Ready(Ok(1..)) = read {
+            self.date_valid = false; // new requests: their responses get a fresh Date
+        }
+        read
+    }
+
+    /// The Date value for the current batch of requests.
+    fn date(&mut self) -> [u8; DATE_LEN] {
+        if !self.date_valid {
+            with_date(|d| self.date.copy_from_slice(d));
+            self.date_valid = true;
+        }
+        self.date
     }
 
     /// Writes all of `wbuf`, then flushes the stream.
@@ -554,7 +602,7 @@ impl<S: Stream> Io<S> {
                         if let Poll::Ready(r) = self.poll_read(cx) {
                             return Poll::Ready(r.ok());
                         }
-                        if self.shutdown.as_mut().poll(cx).is_ready() {
+                        if self.token.is_cancelled() || self.shutdown.poll(cx).is_ready() {
                             return Poll::Ready(None);
                         }
                         self.timer.poll_expired(cx).map(|()| None)
@@ -671,24 +719,31 @@ impl<S: Stream> Io<S> {
         let _ = self.flush().await;
     }
 
-    /// Flushes, closes our side, and reads what the client still sends for a moment, so
-    /// the kernel does not answer unread bytes with a reset that destroys our last
-    /// response.
+    /// Flushes and closes. When the client has sent more than we read, closes our side
+    /// first and reads what it still sends for a moment, so the kernel does not answer
+    /// unread bytes with a reset that destroys our last response.
     async fn close(&mut self) {
-        if self.flush().await.is_err() {
+        if self.flush().await.is_err() || self.read_eof {
+            return;
+        }
+        // Usually the client has sent nothing more: then dropping the socket is a clean
+        // close, and lingering would only hold the connection (and the client) up.
+        self.rbuf.clear();
+        let pending = {
+            let mut probe = Context::from_waker(std::task::Waker::noop());
+            matches!(self.poll_read(&mut probe), Poll::Ready(Ok(1..)))
+        };
+        if !pending {
             return;
         }
         let _ = poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await;
-        if self.read_eof {
-            return;
-        }
         // A server shutting down does not wait for slow clients to close.
         let mut discarded = 0;
         let _ = tokio::time::timeout(LINGER, async {
             while discarded < LINGER_BYTES {
                 self.rbuf.clear();
                 let read = poll_fn(|cx| {
-                    if self.shutdown.as_mut().poll(cx).is_ready() {
+                    if self.token.is_cancelled() || self.shutdown.poll(cx).is_ready() {
                         return Poll::Ready(Ok(0));
                     }
                     self.poll_read(cx)

@@ -7,7 +7,7 @@
 //! timeout period, not once per request.
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep, sleep_until};
@@ -15,6 +15,8 @@ use tokio::time::{Instant, Sleep, sleep_until};
 pub(crate) struct Deadline {
     sleep: Pin<Box<Sleep>>,
     target: Option<Instant>,
+    /// The waker the armed timer will wake: polling again with the same one is skipped.
+    registered: Option<Waker>,
 }
 
 impl Deadline {
@@ -22,6 +24,7 @@ impl Deadline {
         Self {
             sleep: Box::pin(sleep_until(far_future())),
             target: None,
+            registered: None,
         }
     }
 
@@ -31,6 +34,7 @@ impl Deadline {
         self.target = Some(at);
         if self.sleep.deadline() > at {
             self.sleep.as_mut().reset(at);
+            self.registered = None;
         }
     }
 
@@ -48,13 +52,24 @@ impl Deadline {
             let Some(target) = self.target else {
                 return Poll::Pending;
             };
+            if !self.sleep.is_elapsed()
+                && self
+                    .registered
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                // Armed with this task's waker already: it will wake us when it fires.
+                return Poll::Pending;
+            }
             if self.sleep.as_mut().poll(cx).is_pending() {
+                self.registered = Some(cx.waker().clone());
                 return Poll::Pending;
             }
             if Instant::now() >= target {
                 return Poll::Ready(());
             }
             self.sleep.as_mut().reset(target);
+            self.registered = None;
         }
     }
 }

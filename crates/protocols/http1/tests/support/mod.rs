@@ -2,8 +2,6 @@
 //! responses with the crate's own response decoder.
 #![allow(dead_code, unreachable_pub)]
 
-pub mod tcp;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -11,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use ghostnet_http1::codec::{Event, ResponseDecoder, ResponseHead};
 use ghostnet_http1::{Body, Limits, Server, ServerBuilder, Service};
 use ghostnet_runtime::Shutdown;
+use ghostnet_transport::{TcpListener, TcpOptions};
 use http::{Method, Request, Response, StatusCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -31,9 +30,8 @@ impl TestServer {
     }
 
     pub async fn start_with<S: Service>(builder: ServerBuilder, service: S) -> Self {
-        let listener = tcp::TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener =
+            TcpListener::bind("127.0.0.1:0".parse().unwrap(), TcpOptions::default()).unwrap();
         let addr = listener.local_addr();
         let shutdown = Shutdown::with_deadline(Duration::from_secs(5));
         let task = tokio::spawn(builder.build().serve(listener, service, shutdown.clone()));
