@@ -120,9 +120,9 @@ impl fmt::Display for Error {
                 "body is larger than the limit of {limit} bytes; raise it with Body::with_limit if this body is expected"
             ),
             Self::Body(e) => write!(f, "body failed while it was produced: {e}"),
-            Self::BodyClosed => f.write_str(
-                "the body's reader is gone (the peer closed the stream); stop sending",
-            ),
+            Self::BodyClosed => {
+                f.write_str("the body's reader is gone (the peer closed the stream); stop sending")
+            }
             Self::InvalidRoute { pattern, reason } => {
                 write!(f, "invalid route `{pattern}`: {reason}")
             }

@@ -132,10 +132,10 @@ impl Handler for ServeDir {
 
 /// What a path resolved to.
 enum Found {
-    File(File, Metadata, String),
+    File(File, Box<Metadata>, String),
     /// A directory asked for without the final `/`.
     AddSlash,
-    NotFound,
+    Missing,
 }
 
 impl Config {
@@ -175,7 +175,7 @@ impl Config {
                 }
                 res
             }
-            Ok(Ok(Found::NotFound)) => status_response(StatusCode::NOT_FOUND),
+            Ok(Ok(Found::Missing)) => status_response(StatusCode::NOT_FOUND),
             Ok(Err(e)) if e.kind() == io::ErrorKind::PermissionDenied => {
                 status_response(StatusCode::FORBIDDEN)
             }
@@ -198,11 +198,18 @@ impl Config {
         if let Ok(tag) = HeaderValue::from_str(&v.etag) {
             headers.insert(ETAG, tag);
         }
-        if let Some(lm) = v.last_modified().and_then(|d| HeaderValue::from_str(&d).ok()) {
+        if let Some(lm) = v
+            .last_modified()
+            .and_then(|d| HeaderValue::from_str(&d).ok())
+        {
             headers.insert(LAST_MODIFIED, lm);
         }
         let rh = req.headers();
-        let mut inm = rh.get_all(IF_NONE_MATCH).iter().map(HeaderValue::as_bytes).peekable();
+        let mut inm = rh
+            .get_all(IF_NONE_MATCH)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .peekable();
         let not_modified = if inm.peek().is_some() {
             v.none_match(inm)
         } else {
@@ -229,7 +236,10 @@ impl Config {
                 (StatusCode::OK, b)
             }),
             Ranges::Unsatisfiable => {
-                headers.insert(CONTENT_RANGE, content_range_value(&format!("bytes */{len}")));
+                headers.insert(
+                    CONTENT_RANGE,
+                    content_range_value(&format!("bytes */{len}")),
+                );
                 let mut res = status_response(StatusCode::RANGE_NOT_SATISFIABLE);
                 res.headers_mut().extend(headers);
                 return res;
@@ -289,38 +299,43 @@ fn safe_segments(rel: &str) -> Option<Vec<String>> {
 }
 
 /// Resolves `segments` under `root` (blocking: runs on the blocking pool).
-fn resolve(root: &Path, segments: &[String], index: Option<&str>, slash: bool) -> io::Result<Found> {
+fn resolve(
+    root: &Path,
+    segments: &[String],
+    index: Option<&str>,
+    slash: bool,
+) -> io::Result<Found> {
     let root = root.canonicalize()?;
     let mut path = root.clone();
     path.extend(segments);
     let Some((mut real, mut meta)) = inside(&root, &path)? else {
-        return Ok(Found::NotFound);
+        return Ok(Found::Missing);
     };
     if meta.is_dir() {
         let Some(index) = index else {
-            return Ok(Found::NotFound);
+            return Ok(Found::Missing);
         };
         if !slash && !segments.is_empty() {
             return Ok(Found::AddSlash);
         }
         match inside(&root, &real.join(index))? {
             Some((r, m)) => (real, meta) = (r, m),
-            None => return Ok(Found::NotFound),
+            None => return Ok(Found::Missing),
         }
     }
     if !meta.is_file() {
-        return Ok(Found::NotFound);
+        return Ok(Found::Missing);
     }
     let file = File::open(&real)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Ok(Found::NotFound); // replaced between the check and the open
+        return Ok(Found::Missing); // replaced between the check and the open
     }
     let name = real
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(Found::File(file, meta, name))
+    Ok(Found::File(file, Box::new(meta), name))
 }
 
 /// `path` resolved (symlinks followed) with its metadata, when it exists and stays
@@ -328,7 +343,12 @@ fn resolve(root: &Path, segments: &[String], index: Option<&str>, slash: bool) -
 fn inside(root: &Path, path: &Path) -> io::Result<Option<(PathBuf, Metadata)>> {
     let real = match path.canonicalize() {
         Ok(p) => p,
-        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
             return Ok(None);
         }
         Err(e) => return Err(e),
@@ -368,11 +388,11 @@ mod tests {
         ));
         assert!(matches!(
             resolve(&root, &seg(&["nope"]), None, false).unwrap(),
-            Found::NotFound
+            Found::Missing
         ));
         assert!(matches!(
             resolve(&root, &seg(&["a.txt", "x"]), None, false).unwrap(),
-            Found::NotFound
+            Found::Missing
         ));
         assert!(matches!(
             resolve(&root, &seg(&["sub"]), Some("index.html"), false).unwrap(),
@@ -380,14 +400,14 @@ mod tests {
         ));
         assert!(matches!(
             resolve(&root, &seg(&["sub"]), Some("index.html"), true).unwrap(),
-            Found::NotFound
+            Found::Missing
         ));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(dir.path().join("secret"), root.join("link")).unwrap();
             assert!(matches!(
                 resolve(&root, &seg(&["link"]), None, false).unwrap(),
-                Found::NotFound
+                Found::Missing
             ));
         }
     }
