@@ -12,6 +12,7 @@
 //! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
 //! | `http2` | [`http2`] | HTTP/2 server (h2c, ALPN h2, h2c upgrade) and connection-level client |
 //! | `http` | [`http`] | one HTTP API over HTTP/1.1 and HTTP/2: server on one port, router, middleware, static files, SSE |
+//! | `ws` | [`ws`] | WebSocket server (upgrade from HTTP/1.1) and client, heartbeat, limits, backpressure |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -51,3 +52,7 @@ pub use ghostnet_http2 as http2;
 #[cfg(feature = "http")]
 #[doc(inline)]
 pub use ghostnet_http as http;
+
+#[cfg(feature = "ws")]
+#[doc(inline)]
+pub use ghostnet_ws as ws;
