@@ -21,24 +21,25 @@ use ghostnet::transport::{TcpListener, TcpOptions, TlsListener, TlsServerConfig}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The command line.
 #[derive(Parser)]
 #[command(about = "ghostnet-http hello server: HTTP/1.1 + HTTP/2 on one port, optional TLS")]
-struct Args {
+pub(crate) struct Args {
     /// Cleartext address (HTTP/1.1, h2c prior knowledge, h2c upgrade).
     #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     /// TLS certificate chain (PEM); with --tls-key, also serve HTTPS.
     #[arg(long, requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
+    pub(crate) tls_cert: Option<PathBuf>,
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
+    pub(crate) tls_key: Option<PathBuf>,
     /// HTTPS address, when a certificate is given.
     #[arg(long, default_value = "127.0.0.1:8443")]
-    tls_addr: SocketAddr,
+    pub(crate) tls_addr: SocketAddr,
     /// Runtime worker threads (default: one per core).
     #[arg(long)]
-    workers: Option<usize>,
+    pub(crate) workers: Option<usize>,
 }
 
 fn main() -> Result<(), BoxError> {
@@ -48,52 +49,71 @@ fn main() -> Result<(), BoxError> {
         config = config.worker_threads(n);
     }
     run(config, async move {
-        let router = Router::new()
-            .route("/plaintext", get(plaintext))
-            .route("/json", get(json))
-            .route("/echo", post(echo));
-        let server = Server::builder().build()?;
-        let shutdown = Shutdown::new();
-        shutdown.trigger_on_signals()?;
-
-        let listener = TcpListener::bind(args.addr, TcpOptions::default())?;
+        let listeners = bind(&args)?;
         println!(
             "listening on http://{} (HTTP/1.1 and h2c)",
-            listener.local_addr()
+            listeners.plain.local_addr()
         );
-        let plain = tokio::spawn(
-            server
-                .clone()
-                .serve(listener, router.clone(), shutdown.clone()),
-        );
-
-        let tls = match (args.tls_cert, args.tls_key) {
-            (Some(cert), Some(key)) => {
-                let tls_config = TlsServerConfig::builder()
-                    .cert_files(cert, key)
-                    .alpn(ALPN)
-                    .build()?;
-                let tcp = TcpListener::bind(args.tls_addr, TcpOptions::default())?;
-                println!(
-                    "listening on https://{} (h2 and http/1.1 by ALPN)",
-                    tcp.local_addr()
-                );
-                let listener = TlsListener::new(tcp, tls_config);
-                Some(tokio::spawn(server.serve(
-                    listener,
-                    router,
-                    shutdown.clone(),
-                )))
-            }
-            _ => None,
-        };
-        plain.await??;
-        if let Some(tls) = tls {
-            tls.await??;
+        if let Some(tls) = &listeners.tls {
+            let addr = tls.inner().local_addr();
+            println!("listening on https://{addr} (h2 and http/1.1 by ALPN)");
         }
+        let shutdown = Shutdown::new();
+        shutdown.trigger_on_signals()?;
+        serve(listeners, shutdown.clone()).await?;
         println!("{}", shutdown.shutdown().await);
         Ok::<_, BoxError>(())
     })?
+}
+
+/// The routes, the same for every protocol.
+pub(crate) fn router() -> Router {
+    Router::new()
+        .route("/plaintext", get(plaintext))
+        .route("/json", get(json))
+        .route("/echo", post(echo))
+}
+
+/// The bound listeners: cleartext always, TLS when a certificate was given.
+pub(crate) struct Listeners {
+    pub(crate) plain: TcpListener,
+    pub(crate) tls: Option<TlsListener<TcpListener>>,
+}
+
+/// Binds `--addr`, and `--tls-addr` with the certificate when one is given (ALPN offers
+/// `h2` and `http/1.1`).
+pub(crate) fn bind(args: &Args) -> Result<Listeners, BoxError> {
+    let plain = TcpListener::bind(args.addr, TcpOptions::default())?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let config = TlsServerConfig::builder()
+                .cert_files(cert, key)
+                .alpn(ALPN)
+                .build()?;
+            let tcp = TcpListener::bind(args.tls_addr, TcpOptions::default())?;
+            Some(TlsListener::new(tcp, config))
+        }
+        _ => None,
+    };
+    Ok(Listeners { plain, tls })
+}
+
+/// Serves [`router`] on every listener until `shutdown` fires.
+pub(crate) async fn serve(listeners: Listeners, shutdown: Shutdown) -> Result<(), BoxError> {
+    let server = Server::builder().build()?;
+    let router = router();
+    let tls = listeners.tls.map(|listener| {
+        tokio::spawn(
+            server
+                .clone()
+                .serve(listener, router.clone(), shutdown.clone()),
+        )
+    });
+    server.serve(listeners.plain, router, shutdown).await?;
+    if let Some(tls) = tls {
+        tls.await??;
+    }
+    Ok(())
 }
 
 async fn plaintext(_req: Request) -> Response {

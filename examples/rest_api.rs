@@ -25,7 +25,7 @@ use ghostnet::http::http::header::{CONTENT_TYPE, LOCATION};
 use ghostnet::http::http::{HeaderValue, Method, StatusCode};
 use ghostnet::http::middleware::{Auth, AuthDecision, Cors, IpRateLimit, Logger, bearer_token};
 use ghostnet::http::{
-    Body, Error, IntoResponse, Request, RequestExt, Response, Router, Server, get, post,
+    Body, Error, IntoResponse, Request, RequestExt, Response, Router, Server, get, post, put,
 };
 use ghostnet::resilience::rate::RateLimit;
 use ghostnet::runtime::{Config, Shutdown, run};
@@ -37,21 +37,22 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The largest JSON body accepted.
 const MAX_JSON: u64 = 64 * 1024;
 
+/// The command line.
 #[derive(Parser)]
 #[command(about = "ghostnet-http REST example: an in-memory item store")]
-struct Args {
+pub(crate) struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8081")]
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     /// Bearer token required by POST, PUT and DELETE.
     #[arg(long, default_value = "s3cret")]
-    token: String,
+    pub(crate) token: String,
     /// Requests per second allowed per client IP (bursts of twice as many).
     #[arg(long, default_value_t = 50)]
-    rate: u32,
+    pub(crate) rate: u32,
     /// Origin allowed to call the API from a browser.
     #[arg(long, default_value = "http://localhost:3000")]
-    cors_origin: String,
+    pub(crate) cors_origin: String,
 }
 
 /// What clients send.
@@ -90,36 +91,7 @@ fn main() -> Result<(), BoxError> {
     tracing_subscriber::fmt().with_target(false).init();
     let args = Args::parse();
     run(Config::for_server(), async move {
-        let token = args.token.clone();
-        let writers_only = Auth::new(move |req: &Request| match bearer_token(req) {
-            Some(t) if t == token => AuthDecision::Allow,
-            Some(_) => AuthDecision::Forbidden,
-            None => AuthDecision::Unauthorized,
-        })
-        .challenge(r#"Bearer realm="items""#);
-        let router = Router::new()
-            .route("/items", get(list))
-            .route("/items", post(create).layer(writers_only.clone()))
-            .route("/items/:id", get(show))
-            .route(
-                "/items/:id",
-                ghostnet::http::put(replace)
-                    .delete(remove)
-                    .layer(writers_only),
-            )
-            .state(Store::default())
-            .layer(Logger::new())
-            .layer(
-                Cors::new()
-                    .allow_origin(&args.cors_origin)
-                    .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-                    .allow_headers(["content-type", "authorization"])
-                    .max_age(Duration::from_secs(3600)),
-            )
-            .layer(IpRateLimit::new(
-                RateLimit::per_second(args.rate).burst(args.rate.saturating_mul(2)),
-            )?);
-
+        let router = router(&args)?;
         let listener = TcpListener::bind(args.addr, TcpOptions::default())?;
         println!(
             "REST API on http://{} (HTTP/1.1 and h2c)",
@@ -134,6 +106,39 @@ fn main() -> Result<(), BoxError> {
         println!("{}", shutdown.shutdown().await);
         Ok::<_, BoxError>(())
     })?
+}
+
+/// The routes and middleware, with a fresh store. Middleware runs in the order added:
+/// the logger sees every request (rejections too), CORS headers reach 429 answers, then
+/// the per-IP rate limit, then the route (and the token check on the write routes).
+pub(crate) fn router(args: &Args) -> Result<Router, BoxError> {
+    let token = args.token.clone();
+    let writers_only = Auth::new(move |req: &Request| match bearer_token(req) {
+        Some(t) if t == token => AuthDecision::Allow,
+        Some(_) => AuthDecision::Forbidden,
+        None => AuthDecision::Unauthorized,
+    })
+    .challenge(r#"Bearer realm="items""#);
+    Ok(Router::new()
+        .route("/items", get(list))
+        .route("/items", post(create).layer(writers_only.clone()))
+        .route("/items/:id", get(show))
+        .route(
+            "/items/:id",
+            put(replace).delete(remove).layer(writers_only),
+        )
+        .state(Store::default())
+        .layer(Logger::new())
+        .layer(
+            Cors::new()
+                .allow_origin(&args.cors_origin)
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_headers(["content-type", "authorization"])
+                .max_age(Duration::from_secs(3600)),
+        )
+        .layer(IpRateLimit::new(
+            RateLimit::per_second(args.rate).burst(args.rate.saturating_mul(2)),
+        )?))
 }
 
 fn store(req: &Request) -> Store {
