@@ -50,6 +50,7 @@
 mod body;
 mod error;
 pub mod files;
+mod guard;
 pub mod handler;
 pub mod middleware;
 mod response;
@@ -65,7 +66,9 @@ pub use response::IntoResponse;
 pub use router::{
     MethodRouter, Params, RequestExt, Router, any, delete, get, head, options, patch, post, put,
 };
-pub use server::{ALPN, ConnInfo, DEFAULT_DETECT_TIMEOUT, Server, ServerBuilder};
+pub use server::{
+    ALPN, ConnInfo, DEFAULT_DETECT_TIMEOUT, DEFAULT_HANDLER_TIMEOUT, Server, ServerBuilder,
+};
 
 /// The `http` crate this crate's API uses (`Method`, `StatusCode`, `HeaderMap`, ...).
 pub use http;

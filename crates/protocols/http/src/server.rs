@@ -13,11 +13,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::body::Body;
 use crate::error::{Error, Result};
+use crate::guard::guarded;
 use crate::handler::Service;
 use crate::serve::{self, Proto, Rewind};
 
 /// Default for [`ServerBuilder::detect_timeout`]: 30 s, as HTTP/1.1's header timeout.
 pub const DEFAULT_DETECT_TIMEOUT: Duration = ghostnet_http1::DEFAULT_HEADER_READ_TIMEOUT;
+
+/// Default for [`ServerBuilder::handler_timeout`]: 60 s for a handler to produce its
+/// response head (a streamed body, such as SSE, may then run as long as it likes).
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Pause after a failed accept (out of file descriptors, say) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -81,6 +86,7 @@ struct Config {
     http2: bool,
     h2c_upgrade: bool,
     detect_timeout: Duration,
+    handler_timeout: Option<Duration>,
 }
 
 /// Options of a [`Server`]; every one has a default.
@@ -92,6 +98,7 @@ pub struct ServerBuilder {
     http2: bool,
     h2c_upgrade: bool,
     detect_timeout: Duration,
+    handler_timeout: Option<Duration>,
 }
 
 impl Server {
@@ -104,6 +111,7 @@ impl Server {
             http2: true,
             h2c_upgrade: true,
             detect_timeout: DEFAULT_DETECT_TIMEOUT,
+            handler_timeout: Some(DEFAULT_HANDLER_TIMEOUT),
         }
     }
 
@@ -230,6 +238,7 @@ impl Server {
                 let h2 = Arc::new(H2Service {
                     inner: service,
                     conn,
+                    timeout: c.handler_timeout,
                 });
                 c.h2.serve_connection(io, h2, token)
                     .await
@@ -240,6 +249,7 @@ impl Server {
                 let h1 = Arc::new(H1Service {
                     inner: service.clone(),
                     conn,
+                    timeout: c.handler_timeout,
                     upgrade,
                 });
                 c.h1.serve_connection(io, h1.clone(), token.clone()).await?;
@@ -253,6 +263,7 @@ impl Server {
                 let h2 = Arc::new(H2Service {
                     inner: service,
                     conn,
+                    timeout: c.handler_timeout,
                 });
                 c.h2.serve_upgrade(upgraded, req, h2, token)
                     .await
@@ -318,6 +329,15 @@ impl ServerBuilder {
         self
     }
 
+    /// Longest wait for a handler's response head (default
+    /// [`DEFAULT_HANDLER_TIMEOUT`]); past it the client gets `503 Service Unavailable`
+    /// and the handler's future is dropped. `None` waits forever (long polling). A
+    /// handler that panics gets `500` either way.
+    pub fn handler_timeout(mut self, t: Option<Duration>) -> Self {
+        self.handler_timeout = t;
+        self
+    }
+
     /// The server.
     ///
     /// # Errors
@@ -337,6 +357,12 @@ impl ServerBuilder {
                 reason: "is 0; use a positive duration such as 30 s".into(),
             });
         }
+        if self.handler_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::InvalidConfig {
+                field: "handler_timeout",
+                reason: "is 0; use a positive duration, or None to wait forever".into(),
+            });
+        }
         Ok(Server {
             config: Arc::new(Config {
                 h1: self.h1,
@@ -345,6 +371,7 @@ impl ServerBuilder {
                 http2: self.http2,
                 h2c_upgrade: self.h2c_upgrade,
                 detect_timeout: self.detect_timeout,
+                handler_timeout: self.handler_timeout,
             }),
         })
     }
@@ -369,6 +396,7 @@ impl UpgradeSlot {
 struct H1Service<S> {
     inner: Arc<S>,
     conn: ConnInfo,
+    timeout: Option<Duration>,
     upgrade: Option<UpgradeSlot>,
 }
 
@@ -391,7 +419,9 @@ impl<S: Service> ghostnet_http1::Service for H1Service<S> {
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(self.conn);
         let req = http::Request::from_parts(parts, Body::from(body));
-        self.inner.call(req).await.map(Body::into_http1)
+        guarded(self.inner.call(req), self.timeout)
+            .await
+            .map(Body::into_http1)
     }
 }
 
@@ -399,6 +429,7 @@ impl<S: Service> ghostnet_http1::Service for H1Service<S> {
 struct H2Service<S> {
     inner: Arc<S>,
     conn: ConnInfo,
+    timeout: Option<Duration>,
 }
 
 impl<S: Service> ghostnet_http2::Service for H2Service<S> {
@@ -409,6 +440,8 @@ impl<S: Service> ghostnet_http2::Service for H2Service<S> {
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(self.conn);
         let req = http::Request::from_parts(parts, Body::from(body));
-        self.inner.call(req).await.map(Body::into_http2)
+        guarded(self.inner.call(req), self.timeout)
+            .await
+            .map(Body::into_http2)
     }
 }
