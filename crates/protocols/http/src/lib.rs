@@ -68,6 +68,7 @@ pub use router::{
 };
 pub use server::{
     ALPN, ConnInfo, DEFAULT_DETECT_TIMEOUT, DEFAULT_HANDLER_TIMEOUT, Server, ServerBuilder,
+    ShutdownSignal,
 };
 
 /// The `http` crate this crate's API uses (`Method`, `StatusCode`, `HeaderMap`, ...).

@@ -45,6 +45,26 @@ pub struct ConnInfo {
     pub secure: bool,
 }
 
+/// Fires when the server begins a graceful shutdown; in every request's extensions
+/// ([`RequestExt::shutdown_signal`](crate::RequestExt::shutdown_signal)). A response
+/// that would otherwise run forever (Server-Sent Events, a long poll) watches it to
+/// end cleanly instead of being aborted at the drain deadline; see
+/// [`Sse::until`](crate::sse::Sse::until).
+#[derive(Debug, Clone)]
+pub struct ShutdownSignal(pub(crate) CancellationToken);
+
+impl ShutdownSignal {
+    /// Whether shutdown has begun.
+    pub fn is_triggered(&self) -> bool {
+        self.0.is_cancelled()
+    }
+
+    /// Waits until shutdown begins.
+    pub async fn triggered(&self) {
+        self.0.cancelled().await;
+    }
+}
+
 /// An HTTP server speaking HTTP/1.1 and HTTP/2 on one listener, with one [`Service`]
 /// (usually a [`Router`](crate::Router)) for both. Cheap to clone.
 ///
@@ -239,6 +259,7 @@ impl Server {
                     inner: service,
                     conn,
                     timeout: c.handler_timeout,
+                    draining: ShutdownSignal(token.clone()),
                 });
                 c.h2.serve_connection(io, h2, token)
                     .await
@@ -250,6 +271,7 @@ impl Server {
                     inner: service.clone(),
                     conn,
                     timeout: c.handler_timeout,
+                    draining: ShutdownSignal(token.clone()),
                     upgrade,
                 });
                 c.h1.serve_connection(io, h1.clone(), token.clone()).await?;
@@ -264,6 +286,7 @@ impl Server {
                     inner: service,
                     conn,
                     timeout: c.handler_timeout,
+                    draining: ShutdownSignal(token.clone()),
                 });
                 c.h2.serve_upgrade(upgraded, req, h2, token)
                     .await
@@ -397,6 +420,7 @@ struct H1Service<S> {
     inner: Arc<S>,
     conn: ConnInfo,
     timeout: Option<Duration>,
+    draining: ShutdownSignal,
     upgrade: Option<UpgradeSlot>,
 }
 
@@ -418,6 +442,7 @@ impl<S: Service> ghostnet_http1::Service for H1Service<S> {
         }
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(self.conn);
+        parts.extensions.insert(self.draining.clone());
         let req = http::Request::from_parts(parts, Body::from(body));
         guarded(self.inner.call(req), self.timeout)
             .await
@@ -430,6 +455,7 @@ struct H2Service<S> {
     inner: Arc<S>,
     conn: ConnInfo,
     timeout: Option<Duration>,
+    draining: ShutdownSignal,
 }
 
 impl<S: Service> ghostnet_http2::Service for H2Service<S> {
@@ -439,6 +465,7 @@ impl<S: Service> ghostnet_http2::Service for H2Service<S> {
     ) -> http::Response<ghostnet_http2::Body> {
         let (mut parts, body) = req.into_parts();
         parts.extensions.insert(self.conn);
+        parts.extensions.insert(self.draining.clone());
         let req = http::Request::from_parts(parts, Body::from(body));
         guarded(self.inner.call(req), self.timeout)
             .await

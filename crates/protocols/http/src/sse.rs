@@ -32,11 +32,13 @@ use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use crate::Response;
 use crate::body::Body;
 use crate::error::{Error, Result};
 use crate::response::IntoResponse;
+use crate::server::ShutdownSignal;
 
 /// Default for [`Sse::keep_alive`]: a comment line after 15 s without an event, so
 /// proxies and load balancers do not close an idle stream.
@@ -154,6 +156,7 @@ fn lines(s: &str) -> impl Iterator<Item = &str> {
 pub struct Sse {
     rx: mpsc::Receiver<Bytes>,
     keep_alive: Option<Duration>,
+    until: Option<ShutdownSignal>,
 }
 
 /// Sends events to one client's [`Sse`] stream. Cheap to clone.
@@ -171,6 +174,7 @@ impl Sse {
             Sse {
                 rx,
                 keep_alive: Some(DEFAULT_KEEP_ALIVE),
+                until: None,
             },
         )
     }
@@ -182,12 +186,39 @@ impl Sse {
         self
     }
 
+    /// Ends the stream when `signal` fires, so a graceful shutdown finishes it cleanly
+    /// (the client's `EventSource` reconnects elsewhere) instead of aborting it at the
+    /// drain deadline. `None` (a request that did not come through a
+    /// [`Server`](crate::Server)) changes nothing.
+    ///
+    /// ```
+    /// use ghostnet_http::sse::Sse;
+    /// use ghostnet_http::{IntoResponse, Request, RequestExt, Response};
+    ///
+    /// async fn events(req: Request) -> Response {
+    ///     let (tx, sse) = Sse::channel();
+    ///     # drop(tx);
+    ///     sse.until(req.shutdown_signal()).into_response()
+    /// }
+    /// ```
+    pub fn until(mut self, signal: Option<&ShutdownSignal>) -> Self {
+        self.until = signal.cloned();
+        self
+    }
+
     /// The stream as a body.
     pub fn into_body(self) -> Body {
         let timer = self
             .keep_alive
             .map(|d| (d, Box::pin(tokio::time::sleep(d))));
-        Body::wrap(SseBody { rx: self.rx, timer })
+        let stop = self
+            .until
+            .map(|signal| Box::pin(signal.0.cancelled_owned()));
+        Body::wrap(SseBody {
+            rx: self.rx,
+            timer,
+            stop,
+        })
     }
 }
 
@@ -228,6 +259,8 @@ impl SseSender {
 struct SseBody {
     rx: mpsc::Receiver<Bytes>,
     timer: Option<(Duration, Pin<Box<Sleep>>)>,
+    /// Shutdown: ends the stream.
+    stop: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
 }
 
 const KEEP_ALIVE_COMMENT: &[u8] = b":\n\n";
@@ -241,6 +274,13 @@ impl http_body::Body for SseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>>>> {
         let this = &mut *self;
+        if this
+            .stop
+            .as_mut()
+            .is_some_and(|stop| stop.as_mut().poll(cx).is_ready())
+        {
+            return Poll::Ready(None);
+        }
         let data = match this.rx.poll_recv(cx) {
             Poll::Ready(Some(event)) => event,
             Poll::Ready(None) => return Poll::Ready(None),

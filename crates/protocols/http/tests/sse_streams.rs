@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use ghostnet_http::sse::{Event, Sse};
-use ghostnet_http::{IntoResponse, Request, Response, Router, get};
+use ghostnet_http::{IntoResponse, Request, RequestExt, Response, Router, get};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -129,4 +129,60 @@ async fn keep_alive_comments_and_client_departure_over_http2() {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A stream that would run forever, but ends with the server's graceful shutdown.
+fn endless() -> Router {
+    Router::new().route(
+        "/endless",
+        get(|req: Request| async move {
+            let (tx, sse) = Sse::channel();
+            tokio::spawn(async move {
+                tx.send(Event::new().data("start")).await.unwrap();
+                tx.closed().await;
+            });
+            sse.until(req.shutdown_signal()).into_response()
+        }),
+    )
+}
+
+#[tokio::test]
+async fn graceful_shutdown_ends_streams_cleanly_over_http1() {
+    let server = support::start(endless()).await;
+    let mut tcp = server.tcp().await;
+    tcp.write_all(b"GET /endless HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("data: start") {
+        let mut buf = [0u8; 1024];
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the first event");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let stopping = tokio::spawn(server.stop());
+    seen.extend(support::read_to_close(&mut tcp).await);
+    let text = String::from_utf8_lossy(&seen);
+    assert!(
+        text.ends_with("0\r\n\r\n"),
+        "the chunked body ends properly: {text:?}"
+    );
+    assert!(stopping.await.unwrap().is_clean(), "nothing left to abort");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_ends_streams_cleanly_over_http2() {
+    let server = support::start(endless()).await;
+    let h2 = server.h2().await;
+    let req = http::Request::get("http://localhost/endless")
+        .body(ghostnet_http2::Body::empty())
+        .unwrap();
+    let mut body = h2.send(req).await.unwrap().into_body();
+    assert_eq!(body.data().await.unwrap().unwrap(), "data: start\n\n");
+    let stopping = tokio::spawn(server.stop());
+    // The end comes as END_STREAM (possibly on an empty DATA frame), not a reset.
+    while let Some(chunk) = body.data().await {
+        assert_eq!(chunk.unwrap(), "", "no more events");
+    }
+    assert!(stopping.await.unwrap().is_clean(), "nothing left to abort");
 }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::server::ConnInfo;
+use crate::server::{ConnInfo, ShutdownSignal};
 
 /// The parameters a route pattern bound (`:id`, `*path`), in pattern order. Stored in
 /// the request's extensions by the router; read them with [`RequestExt`].
@@ -82,6 +82,10 @@ pub trait RequestExt {
     fn remote_addr(&self) -> Option<SocketAddr> {
         self.conn_info().and_then(|c| c.remote_addr)
     }
+
+    /// Fires when the serving [`Server`](crate::Server) begins a graceful shutdown;
+    /// `None` when the request did not come through one.
+    fn shutdown_signal(&self) -> Option<&ShutdownSignal>;
 }
 
 impl<B> RequestExt for http::Request<B> {
@@ -110,6 +114,10 @@ impl<B> RequestExt for http::Request<B> {
 
     fn conn_info(&self) -> Option<&ConnInfo> {
         self.extensions().get::<ConnInfo>()
+    }
+
+    fn shutdown_signal(&self) -> Option<&ShutdownSignal> {
+        self.extensions().get::<ShutdownSignal>()
     }
 }
 
