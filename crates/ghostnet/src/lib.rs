@@ -11,6 +11,7 @@
 //! | `http1` | [`http1`] | HTTP/1.1 sans-IO codec and server, strict against request smuggling |
 //! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
 //! | `http2` | [`http2`] | HTTP/2 server (h2c, ALPN h2, h2c upgrade) and connection-level client |
+//! | `http` | [`http`] | one HTTP API over HTTP/1.1 and HTTP/2: server on one port, router, middleware, static files, SSE |
 //! | `ws` | [`ws`] | WebSocket server (upgrade from HTTP/1.1) and client, heartbeat, limits, backpressure |
 //! | `full` | all of the above | |
 //!
@@ -44,6 +45,13 @@ pub use ghostnet_pkgmgr as pkgmgr;
 #[cfg(feature = "http2")]
 #[doc(inline)]
 pub use ghostnet_http2 as http2;
+
+/// `ghostnet-http`. The module is named `http`, so with the umbrella crate
+/// `ghostnet::http` is this crate, not the `http` types crate: reach those as
+/// `ghostnet::http::http` (re-exported) or depend on `http` directly.
+#[cfg(feature = "http")]
+#[doc(inline)]
+pub use ghostnet_http as http;
 
 #[cfg(feature = "ws")]
 #[doc(inline)]

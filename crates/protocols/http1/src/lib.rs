@@ -46,7 +46,7 @@ mod error;
 mod server;
 pub mod upgrade;
 
-pub use body::{Body, BodySender, Frame};
+pub use body::{Body, BodySender, BoxError, Frame};
 /// The `bytes` crate this crate's API uses.
 pub use bytes;
 pub use codec::Limits;

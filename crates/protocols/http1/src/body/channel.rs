@@ -38,10 +38,21 @@ pub(crate) struct Sender {
     finished: bool,
 }
 
-/// The receiving half.
+/// The receiving half: of a channel, or any `http_body::Body` standing in for one
+/// ([`Body::wrap`](crate::Body::wrap)), so the server's streaming path serves both.
 pub(crate) struct Receiver {
-    shared: Shared,
+    inner: Inner,
 }
+
+enum Inner {
+    Shared(Shared),
+    Boxed(BoxBody),
+}
+
+/// A foreign body behind the receiver interface.
+pub(crate) type BoxBody = std::pin::Pin<
+    Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::body::BoxError> + Send + 'static>,
+>;
 
 pub(crate) fn channel(drop_is_abort: bool) -> (Sender, Receiver) {
     let shared: Shared = Arc::default();
@@ -51,7 +62,9 @@ pub(crate) fn channel(drop_is_abort: bool) -> (Sender, Receiver) {
             drop_is_abort,
             finished: false,
         },
-        Receiver { shared },
+        Receiver {
+            inner: Inner::Shared(shared),
+        },
     )
 }
 
@@ -133,8 +146,27 @@ impl Drop for Sender {
 }
 
 impl Receiver {
+    /// A receiver that polls `body` instead of a channel.
+    pub(crate) fn boxed(body: BoxBody) -> Self {
+        Self {
+            inner: Inner::Boxed(body),
+        }
+    }
+
+    /// The exact length of a wrapped body, when it says.
+    pub(crate) fn exact_len(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Shared(_) => None,
+            Inner::Boxed(b) => b.size_hint().exact(),
+        }
+    }
+
     pub(crate) fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame>>> {
-        let mut s = lock(&self.shared);
+        let shared = match &mut self.inner {
+            Inner::Shared(shared) => shared,
+            Inner::Boxed(body) => return poll_boxed(body, cx),
+        };
+        let mut s = lock(shared);
         if let Some(item) = s.slot.take() {
             if let Some(w) = s.tx_waker.take() {
                 w.wake();
@@ -160,14 +192,41 @@ impl Receiver {
 
     /// Whether the sender is done and nothing is left to take.
     pub(crate) fn is_end(&self) -> bool {
-        let s = lock(&self.shared);
+        let shared = match &self.inner {
+            Inner::Shared(shared) => shared,
+            Inner::Boxed(body) => return body.is_end_stream(),
+        };
+        let s = lock(shared);
         s.closed && s.slot.is_none() && !s.aborted
+    }
+}
+
+/// One frame of a wrapped body, as this crate's [`Frame`]. Frames that are neither data
+/// nor trailers (none exist in http-body 1.x) are skipped.
+fn poll_boxed(body: &mut BoxBody, cx: &mut Context<'_>) -> Poll<Option<Result<Frame>>> {
+    loop {
+        let frame = match std::task::ready!(body.as_mut().poll_frame(cx)) {
+            None => return Poll::Ready(None),
+            Some(Err(e)) => return Poll::Ready(Some(Err(Error::Body(e)))),
+            Some(Ok(frame)) => frame,
+        };
+        match frame.into_data() {
+            Ok(data) => return Poll::Ready(Some(Ok(Frame::Data(data)))),
+            Err(frame) => {
+                if let Ok(trailers) = frame.into_trailers() {
+                    return Poll::Ready(Some(Ok(Frame::Trailers(trailers))));
+                }
+            }
+        }
     }
 }
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        let mut s = lock(&self.shared);
+        let Inner::Shared(shared) = &self.inner else {
+            return;
+        };
+        let mut s = lock(shared);
         s.rx_dropped = true;
         if let Some(w) = s.tx_waker.take() {
             w.wake();

@@ -5,7 +5,8 @@ pub(crate) mod file;
 
 use std::fmt;
 use std::future::poll_fn;
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
@@ -14,6 +15,9 @@ use crate::error::{Error, Result};
 
 pub(crate) use channel::{Receiver, Sender, channel};
 pub(crate) use file::FileBody;
+
+/// The error type of a wrapped [`http_body::Body`] ([`Body::wrap`]).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One piece of a body: data, or the trailer fields that end a chunked body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +112,30 @@ impl Body {
             return Self::empty();
         }
         Self::new(Kind::File(Box::new(FileBody::new(file, offset, len))))
+    }
+
+    /// Any [`http_body::Body`] with `Bytes` data (another crate's body, a compressed
+    /// stream, ...), streamed like a [`channel`](Self::channel) body: chunked, or with
+    /// its exact length when it reports one. Its errors become [`Error::Body`].
+    ///
+    /// ```
+    /// # ghostnet_runtime::run(ghostnet_runtime::Config::for_cli(), async {
+    /// use ghostnet_http1::Body;
+    ///
+    /// // Any body type works; here another `Body`, as a stand-in for a foreign one.
+    /// let body = Body::wrap(Body::from("from elsewhere"));
+    /// assert_eq!(body.size_hint(), Some(14));
+    /// assert_eq!(body.collect().await.unwrap(), "from elsewhere");
+    /// # }).unwrap();
+    /// ```
+    pub fn wrap<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let rx = Receiver::boxed(Box::pin(MapErr { inner: body }));
+        let len = rx.exact_len();
+        Self::new(Kind::Channel { rx, len })
     }
 
     /// A request body fed by the connection.
@@ -282,6 +310,68 @@ impl From<()> for Body {
     }
 }
 
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>>>> {
+        let frame = ready!(Body::poll_frame(self.get_mut(), cx));
+        Poll::Ready(frame.map(|r| {
+            r.map(|f| match f {
+                Frame::Data(d) => http_body::Frame::data(d),
+                Frame::Trailers(t) => http_body::Frame::trailers(t),
+            })
+        }))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        Body::is_end_stream(self)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match Body::size_hint(self) {
+            Some(n) => http_body::SizeHint::with_exact(n),
+            None => http_body::SizeHint::default(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A foreign body with its error boxed.
+    struct MapErr<B> {
+        #[pin]
+        inner: B,
+    }
+}
+
+impl<B> http_body::Body for MapErr<B>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<http_body::Frame<Bytes>, BoxError>>> {
+        let out = ready!(self.project().inner.poll_frame(cx));
+        Poll::Ready(out.map(|r| r.map_err(Into::into)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Feeds a streaming [`Body`] made by [`Body::channel`].
 pub struct BodySender {
     tx: Sender,
@@ -392,5 +482,35 @@ mod tests {
         let body = Body::file(std::fs::File::open(&path).unwrap()).unwrap();
         assert_eq!(body.collect().await.unwrap().len(), 10);
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn wrapped_bodies_stream_with_their_length_and_trailers() {
+        let inner = Body::from("abc");
+        let body = Body::wrap(inner);
+        assert_eq!(body.size_hint(), Some(3));
+        assert_eq!(body.collect().await.unwrap(), "abc");
+
+        let (mut tx, streamed) = Body::channel();
+        tokio::spawn(async move {
+            tx.send_data(Bytes::from_static(b"x")).await.unwrap();
+            let mut t = HeaderMap::new();
+            t.insert("x-sum", "1".parse().unwrap());
+            tx.send_trailers(t).await.unwrap();
+        });
+        let mut body = Body::wrap(streamed);
+        assert_eq!(body.size_hint(), None);
+        assert_eq!(body.data().await.unwrap().unwrap(), "x");
+        assert!(body.data().await.is_none());
+        assert_eq!(body.trailers().unwrap()["x-sum"], "1");
+        assert!(body.is_end_stream());
+    }
+
+    #[tokio::test]
+    async fn wrapped_errors_become_body_errors() {
+        let (tx, failing) = Body::channel();
+        tx.abort();
+        let body = Body::wrap(failing);
+        assert!(matches!(body.collect().await, Err(Error::Body(_))));
     }
 }
