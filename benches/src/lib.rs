@@ -5,7 +5,10 @@
 //! - [`runtime_ops`]: the operations of the runtime suite, ours and raw tokio side by side,
 //!   shared by the criterion bench (`cargo bench -p ghostnet-benches`) and the
 //!   `bench_runtime` binary that `cargo xtask bench runtime` runs.
+//! - [`ws_ops`]: the echo servers (ghostnet-ws and tokio-tungstenite), load generator and
+//!   idle connections of the `bench_ws` binary (`cargo xtask bench ws`).
 
 pub mod http2;
 pub mod report;
 pub mod runtime_ops;
+pub mod ws_ops;

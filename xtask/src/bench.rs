@@ -37,6 +37,11 @@ const SUITES: &[Suite] = &[
         binaries: &["bench_http2"],
         packages: &["nghttp2-client"],
     },
+    Suite {
+        name: "ws",
+        binaries: &["bench_ws"],
+        packages: &[],
+    },
 ];
 
 /// Names accepted on the command line.
