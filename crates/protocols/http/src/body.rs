@@ -129,7 +129,9 @@ impl Body {
         if len == 0 {
             return Self::empty();
         }
-        Self::new(Kind::H1(ghostnet_http1::Body::file_range(file, offset, len)))
+        Self::new(Kind::H1(ghostnet_http1::Body::file_range(
+            file, offset, len,
+        )))
     }
 
     /// Sets the most [`collect`](Self::collect) will buffer (a per-route limit).
@@ -498,7 +500,10 @@ mod tests {
     async fn kinds_collect_and_report_sizes() {
         assert_eq!(Body::empty().size_hint(), Some(0));
         assert!(Body::from("").is_end_stream());
-        assert_eq!(Body::from(vec![1u8, 2]).collect().await.unwrap(), [1, 2][..]);
+        assert_eq!(
+            Body::from(vec![1u8, 2]).collect().await.unwrap(),
+            [1, 2][..]
+        );
         let file = Body::file_range(temp_file(b"0123456789"), 2, 5);
         assert_eq!(file.size_hint(), Some(5));
         assert_eq!(file.collect().await.unwrap(), "23456");
@@ -511,9 +516,7 @@ mod tests {
         let err = Body::from("toolong").with_limit(3).collect().await;
         assert!(matches!(err, Err(Error::BodyTooLarge { limit: 3 })));
         let (mut tx, body) = Body::channel();
-        tokio::spawn(async move {
-            while tx.send_data(Bytes::from_static(b"ab")).await.is_ok() {}
-        });
+        tokio::spawn(async move { while tx.send_data(Bytes::from_static(b"ab")).await.is_ok() {} });
         let err = body.with_limit(5).collect().await;
         assert!(matches!(err, Err(Error::BodyTooLarge { limit: 5 })));
         let file = Body::file_range(temp_file(b"0123456789"), 0, 10).with_limit(4);

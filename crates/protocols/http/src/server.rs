@@ -227,7 +227,10 @@ impl Server {
                 reason: "the client speaks HTTP/1.1, which this server has turned off".into(),
             }),
             Proto::Http2 => {
-                let h2 = Arc::new(H2Service { inner: service, conn });
+                let h2 = Arc::new(H2Service {
+                    inner: service,
+                    conn,
+                });
                 c.h2.serve_connection(io, h2, token)
                     .await
                     .map_err(Error::from)
@@ -247,7 +250,10 @@ impl Server {
                 // The 101 is out: the same task serves the connection as HTTP/2, so
                 // graceful shutdown still waits for it.
                 let upgraded = on_upgrade.await?;
-                let h2 = Arc::new(H2Service { inner: service, conn });
+                let h2 = Arc::new(H2Service {
+                    inner: service,
+                    conn,
+                });
                 c.h2.serve_upgrade(upgraded, req, h2, token)
                     .await
                     .map_err(Error::from)

@@ -33,10 +33,10 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
+use crate::Response;
 use crate::body::Body;
 use crate::error::{Error, Result};
 use crate::response::IntoResponse;
-use crate::Response;
 
 /// Default for [`Sse::keep_alive`]: a comment line after 15 s without an event, so
 /// proxies and load balancers do not close an idle stream.
@@ -262,8 +262,6 @@ impl http_body::Body for SseBody {
     }
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,10 +273,7 @@ mod tests {
             Event::new().data("a\r\nb\rc\n").to_bytes().unwrap(),
             "data: a\ndata: b\ndata: c\ndata: \n\n"
         );
-        assert_eq!(
-            Event::new().comment("hi").to_bytes().unwrap(),
-            ":hi\n\n"
-        );
+        assert_eq!(Event::new().comment("hi").to_bytes().unwrap(), ":hi\n\n");
         assert!(matches!(
             Event::new().event("a\nb").to_bytes(),
             Err(Error::InvalidEvent { field: "event" })

@@ -52,36 +52,50 @@ async fn whole_files_with_types_and_validators() {
     let res = site.get("/static/data.txt", &[]).await;
     assert_eq!(res.status, 200);
     assert_eq!(res.body, CONTENT);
-    assert_eq!(res.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(res.header("accept-ranges"), Some("bytes"));
     assert!(res.header("etag").unwrap().starts_with('"'));
     assert!(res.header("last-modified").unwrap().ends_with("GMT"));
     assert_eq!(
-        site.get("/static/style.css", &[]).await.header("content-type"),
+        site.get("/static/style.css", &[])
+            .await
+            .header("content-type"),
         Some("text/css; charset=utf-8")
     );
     assert_eq!(
-        site.get("/static/logo.png", &[]).await.header("content-type"),
+        site.get("/static/logo.png", &[])
+            .await
+            .header("content-type"),
         Some("image/png")
     );
     let head = site.server.h1("HEAD", "/static/data.txt", &[]).await;
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-length"), Some("62"));
-    let post = site.server.h1("POST", "/static/data.txt", &[("content-length", "0")]).await;
+    let post = site
+        .server
+        .h1("POST", "/static/data.txt", &[("content-length", "0")])
+        .await;
     assert_eq!(post.status, 405);
 }
 
 #[tokio::test]
 async fn single_and_suffix_ranges() {
     let site = site().await;
-    let res = site.get("/static/data.txt", &[("range", "bytes=0-9")]).await;
+    let res = site
+        .get("/static/data.txt", &[("range", "bytes=0-9")])
+        .await;
     assert_eq!(res.status, 206);
     assert_eq!(res.body, &CONTENT[..10]);
     assert_eq!(res.header("content-range"), Some("bytes 0-9/62"));
     let res = site.get("/static/data.txt", &[("range", "bytes=-5")]).await;
     assert_eq!(res.body, &CONTENT[57..]);
     assert_eq!(res.header("content-range"), Some("bytes 57-61/62"));
-    let res = site.get("/static/data.txt", &[("range", "bytes=60-1000")]).await;
+    let res = site
+        .get("/static/data.txt", &[("range", "bytes=60-1000")])
+        .await;
     assert_eq!(res.body, &CONTENT[60..]);
 }
 
@@ -104,22 +118,35 @@ async fn multiple_ranges_as_multipart_or_first_only() {
     );
     assert_eq!(body, expected);
 
-    let res = site.get("/first/data.txt", &[("range", "bytes=0-1, 10-11")]).await;
+    let res = site
+        .get("/first/data.txt", &[("range", "bytes=0-1, 10-11")])
+        .await;
     assert_eq!(res.status, 206);
     assert_eq!(res.body, "01");
     assert_eq!(res.header("content-range"), Some("bytes 0-1/62"));
 
     // Over HTTP/2 too.
     let h2 = site.server.h2().await;
-    let res = support::h2_request(&h2, "GET", "/static/data.txt", &[("range", "bytes=2-3,5-5")]).await;
+    let res = support::h2_request(
+        &h2,
+        "GET",
+        "/static/data.txt",
+        &[("range", "bytes=2-3,5-5")],
+    )
+    .await;
     assert_eq!(res.status, 206);
-    assert!(res.text().contains("content-range: bytes 5-5/62\r\n\r\n5\r\n"));
+    assert!(
+        res.text()
+            .contains("content-range: bytes 5-5/62\r\n\r\n5\r\n")
+    );
 }
 
 #[tokio::test]
 async fn bad_ranges() {
     let site = site().await;
-    let res = site.get("/static/data.txt", &[("range", "bytes=100-")]).await;
+    let res = site
+        .get("/static/data.txt", &[("range", "bytes=100-")])
+        .await;
     assert_eq!(res.status, 416);
     assert_eq!(res.header("content-range"), Some("bytes */62"));
     for ignored in ["bytes=abc", "lines=1-2", "bytes=5-1", "bytes=0-,0-,0-"] {
@@ -128,7 +155,9 @@ async fn bad_ranges() {
         assert_eq!(res.body, CONTENT, "{ignored}");
     }
     let many = vec!["0-0"; 200].join(",");
-    let res = site.get("/static/data.txt", &[("range", &format!("bytes={many}"))]).await;
+    let res = site
+        .get("/static/data.txt", &[("range", &format!("bytes={many}"))])
+        .await;
     assert_eq!(res.status, 200, "too many ranges: the whole file");
     assert_eq!(res.body, CONTENT);
 }
@@ -140,40 +169,71 @@ async fn conditional_requests() {
     let etag = first.header("etag").unwrap().to_owned();
     let lm = first.header("last-modified").unwrap().to_owned();
 
-    let res = site.get("/static/data.txt", &[("if-none-match", &etag)]).await;
+    let res = site
+        .get("/static/data.txt", &[("if-none-match", &etag)])
+        .await;
     assert_eq!(res.status, 304);
     assert!(res.body.is_empty());
     assert_eq!(res.header("etag"), Some(etag.as_str()));
     let weak = format!("W/{etag}");
-    let res = site.get("/static/data.txt", &[("if-none-match", &format!("\"x\", {weak}"))]).await;
+    let res = site
+        .get(
+            "/static/data.txt",
+            &[("if-none-match", &format!("\"x\", {weak}"))],
+        )
+        .await;
     assert_eq!(res.status, 304, "weak comparison");
-    let res = site.get("/static/data.txt", &[("if-none-match", "\"other\"")]).await;
+    let res = site
+        .get("/static/data.txt", &[("if-none-match", "\"other\"")])
+        .await;
     assert_eq!(res.status, 200);
     let res = site
-        .get("/static/data.txt", &[("if-none-match", "\"other\""), ("if-modified-since", &lm)])
+        .get(
+            "/static/data.txt",
+            &[("if-none-match", "\"other\""), ("if-modified-since", &lm)],
+        )
         .await;
     assert_eq!(res.status, 200, "If-None-Match wins over If-Modified-Since");
 
-    let res = site.get("/static/data.txt", &[("if-modified-since", &lm)]).await;
+    let res = site
+        .get("/static/data.txt", &[("if-modified-since", &lm)])
+        .await;
     assert_eq!(res.status, 304);
     let old = "Sat, 01 Jan 2000 00:00:00 GMT";
-    assert_eq!(site.get("/static/data.txt", &[("if-modified-since", old)]).await.status, 200);
+    assert_eq!(
+        site.get("/static/data.txt", &[("if-modified-since", old)])
+            .await
+            .status,
+        200
+    );
 
     let res = site
-        .get("/static/data.txt", &[("range", "bytes=0-1"), ("if-range", &etag)])
+        .get(
+            "/static/data.txt",
+            &[("range", "bytes=0-1"), ("if-range", &etag)],
+        )
         .await;
     assert_eq!(res.status, 206, "If-Range matches");
     let res = site
-        .get("/static/data.txt", &[("range", "bytes=0-1"), ("if-range", "\"stale\"")])
+        .get(
+            "/static/data.txt",
+            &[("range", "bytes=0-1"), ("if-range", "\"stale\"")],
+        )
         .await;
     assert_eq!(res.status, 200, "If-Range mismatch: the whole file");
     assert_eq!(res.body, CONTENT);
     let res = site
-        .get("/static/data.txt", &[("range", "bytes=0-1"), ("if-range", &weak)])
+        .get(
+            "/static/data.txt",
+            &[("range", "bytes=0-1"), ("if-range", &weak)],
+        )
         .await;
     assert_eq!(res.status, 200, "a weak tag never satisfies If-Range");
     let res = site
-        .get("/static/data.txt", &[("range", "bytes=0-1"), ("if-range", &lm)])
+        .get(
+            "/static/data.txt",
+            &[("range", "bytes=0-1"), ("if-range", &lm)],
+        )
         .await;
     assert_eq!(res.status, 206, "If-Range by date");
 }

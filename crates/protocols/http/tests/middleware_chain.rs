@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ghostnet_http::middleware::{Auth, AuthDecision, Cors, IpRateLimit, Logger, Next, bearer_token, from_fn};
+use ghostnet_http::middleware::{
+    Auth, AuthDecision, Cors, IpRateLimit, Logger, Next, bearer_token, from_fn,
+};
 use ghostnet_http::{Body, Request, Router, Service, get, post};
 use ghostnet_resilience::rate::RateLimit;
 use http::{HeaderMap, Method, StatusCode};
@@ -37,7 +39,11 @@ async fn middleware_runs_in_the_order_added() {
         .layer(tag("outer"))
         .layer(tag("inner"));
     let (_, headers, _) = call(&router, req("GET", "/")).await;
-    let trace: Vec<_> = headers.get_all("x-trace").iter().map(|v| v.to_str().unwrap()).collect();
+    let trace: Vec<_> = headers
+        .get_all("x-trace")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     // The response passes back out: innermost first.
     assert_eq!(trace, ["route", "inner", "outer"]);
     // Router layers also see 404s.
@@ -84,7 +90,10 @@ async fn logger_records_method_path_status_latency_protocol_and_peer() {
     let _guard = tracing::subscriber::set_default(capture.clone());
     let router = Router::new()
         .route("/ok/:id", get(|_req: Request| async { "ok" }))
-        .route("/boom", get(|_req: Request| async { StatusCode::INTERNAL_SERVER_ERROR }))
+        .route(
+            "/boom",
+            get(|_req: Request| async { StatusCode::INTERNAL_SERVER_ERROR }),
+        )
         .layer(Logger::new());
     // Over a real connection (current-thread runtime: the server logs on this thread).
     let server = support::start(router).await;
@@ -96,7 +105,15 @@ async fn logger_records_method_path_status_latency_protocol_and_peer() {
     let lines = capture.0.lock().unwrap().clone();
     assert_eq!(lines.len(), 2, "{lines:?}");
     let first = &lines[0];
-    for part in ["INFO", "method=GET", "path=/ok/7", "status=200", "protocol=HTTP/1.1", "peer=127.0.0.1:", "latency_us="] {
+    for part in [
+        "INFO",
+        "method=GET",
+        "path=/ok/7",
+        "status=200",
+        "protocol=HTTP/1.1",
+        "peer=127.0.0.1:",
+        "latency_us=",
+    ] {
         assert!(first.contains(part), "{part} in {first}");
     }
     let second = &lines[1];
@@ -115,8 +132,15 @@ async fn auth_hook_allows_or_answers_401_and_403() {
     .challenge(r#"Bearer realm="items""#);
     let router = Router::new()
         .route("/items", get(|_req: Request| async { "list" }))
-        .route("/items", post(|_req: Request| async { StatusCode::CREATED }).layer(auth));
-    assert_eq!(call(&router, req("GET", "/items")).await.0, 200, "reads stay open");
+        .route(
+            "/items",
+            post(|_req: Request| async { StatusCode::CREATED }).layer(auth),
+        );
+    assert_eq!(
+        call(&router, req("GET", "/items")).await.0,
+        200,
+        "reads stay open"
+    );
     let (status, headers, _) = call(&router, req("POST", "/items")).await;
     assert_eq!(status, 401);
     assert_eq!(headers["www-authenticate"], r#"Bearer realm="items""#);
@@ -128,7 +152,10 @@ async fn auth_hook_allows_or_answers_401_and_403() {
 
 fn cors_router(cors: Cors) -> Router {
     Router::new()
-        .route("/api", get(|_req: Request| async { "data" }).put(|_req: Request| async { "put" }))
+        .route(
+            "/api",
+            get(|_req: Request| async { "data" }).put(|_req: Request| async { "put" }),
+        )
         .layer(cors)
 }
 
@@ -152,8 +179,15 @@ async fn cors_preflight_and_simple_requests() {
         }
         r
     };
-    let (status, h, _) = call(&router, preflight("https://app.example", "PUT", "Content-Type, X-Token")).await;
-    assert_eq!(status, 204, "answered by the middleware: the route has no OPTIONS");
+    let (status, h, _) = call(
+        &router,
+        preflight("https://app.example", "PUT", "Content-Type, X-Token"),
+    )
+    .await;
+    assert_eq!(
+        status, 204,
+        "answered by the middleware: the route has no OPTIONS"
+    );
     assert_eq!(h["access-control-allow-origin"], "https://app.example");
     assert_eq!(h["access-control-allow-methods"], "GET, PUT");
     assert_eq!(h["access-control-allow-headers"], "content-type, x-token");
@@ -181,7 +215,10 @@ async fn cors_preflight_and_simple_requests() {
     assert_eq!(status, 200, "the browser, not the server, blocks it");
     assert!(h.get("access-control-allow-origin").is_none());
     let (_, h, _) = call(&router, req("GET", "/api")).await;
-    assert!(h.get("access-control-allow-origin").is_none(), "no Origin, no CORS");
+    assert!(
+        h.get("access-control-allow-origin").is_none(),
+        "no Origin, no CORS"
+    );
 }
 
 #[tokio::test]
@@ -192,7 +229,10 @@ async fn cors_any_origin() {
     // With credentials `*` is not allowed: the origin is echoed.
     let router = cors_router(Cors::new().allow_any_origin().allow_credentials(true));
     let r = req("GET", "/api").header("origin", "https://x.example");
-    assert_eq!(call(&router, r).await.1["access-control-allow-origin"], "https://x.example");
+    assert_eq!(
+        call(&router, r).await.1["access-control-allow-origin"],
+        "https://x.example"
+    );
 }
 
 #[tokio::test]

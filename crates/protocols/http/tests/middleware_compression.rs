@@ -10,39 +10,58 @@ use http::StatusCode;
 use tokio::io::AsyncReadExt;
 
 fn text() -> String {
-    (0..400).map(|i| format!("line {i} of a compressible body\n")).collect()
+    (0..400)
+        .map(|i| format!("line {i} of a compressible body\n"))
+        .collect()
 }
 
 fn with_type(body: Body, ct: &'static str) -> Response {
     let mut res = Response::new(body);
-    res.headers_mut().insert("content-type", ct.parse().unwrap());
+    res.headers_mut()
+        .insert("content-type", ct.parse().unwrap());
     res
 }
 
 fn router() -> Router {
     Router::new()
-        .route("/text", get(|_req: Request| async {
-            let mut res = with_type(Body::from(text()), "text/plain");
-            res.headers_mut().insert("etag", "\"v1\"".parse().unwrap());
-            res
-        }))
-        .route("/small", get(|_req: Request| async { with_type(Body::from("tiny"), "text/plain") }))
-        .route("/png", get(|_req: Request| async { with_type(Body::from(vec![0u8; 4096]), "image/png") }))
-        .route("/partial", get(|_req: Request| async {
-            let mut res = with_type(Body::from(vec![b'a'; 4096]), "text/plain");
-            *res.status_mut() = StatusCode::PARTIAL_CONTENT;
-            res.headers_mut().insert("content-range", "bytes 0-4095/9999".parse().unwrap());
-            res
-        }))
-        .route("/stream", get(|_req: Request| async {
-            let (mut tx, body) = Body::channel();
-            tokio::spawn(async move {
-                for _ in 0..4 {
-                    tx.send_data(text().into()).await.unwrap();
-                }
-            });
-            with_type(body, "application/json")
-        }))
+        .route(
+            "/text",
+            get(|_req: Request| async {
+                let mut res = with_type(Body::from(text()), "text/plain");
+                res.headers_mut().insert("etag", "\"v1\"".parse().unwrap());
+                res
+            }),
+        )
+        .route(
+            "/small",
+            get(|_req: Request| async { with_type(Body::from("tiny"), "text/plain") }),
+        )
+        .route(
+            "/png",
+            get(|_req: Request| async { with_type(Body::from(vec![0u8; 4096]), "image/png") }),
+        )
+        .route(
+            "/partial",
+            get(|_req: Request| async {
+                let mut res = with_type(Body::from(vec![b'a'; 4096]), "text/plain");
+                *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+                res.headers_mut()
+                    .insert("content-range", "bytes 0-4095/9999".parse().unwrap());
+                res
+            }),
+        )
+        .route(
+            "/stream",
+            get(|_req: Request| async {
+                let (mut tx, body) = Body::channel();
+                tokio::spawn(async move {
+                    for _ in 0..4 {
+                        tx.send_data(text().into()).await.unwrap();
+                    }
+                });
+                with_type(body, "application/json")
+            }),
+        )
         .layer(Compression::new())
 }
 
@@ -63,14 +82,22 @@ async fn decode(encoding: &str, data: &[u8]) -> String {
 async fn every_coding_round_trips_over_http1() {
     let server = support::start(router()).await;
     for coding in ["gzip", "br", "zstd", "deflate"] {
-        let res = server.h1("GET", "/text", &[("accept-encoding", coding)]).await;
+        let res = server
+            .h1("GET", "/text", &[("accept-encoding", coding)])
+            .await;
         assert_eq!(res.header("content-encoding"), Some(coding));
         assert_eq!(res.header("vary"), Some("Accept-Encoding"));
         assert_eq!(res.header("etag"), Some("W/\"v1\""), "strong tag weakened");
-        assert!(res.body.len() < text().len() / 4, "{coding}: {}", res.body.len());
+        assert!(
+            res.body.len() < text().len() / 4,
+            "{coding}: {}",
+            res.body.len()
+        );
         assert_eq!(decode(coding, &res.body).await, text(), "{coding}");
     }
-    let res = server.h1("GET", "/stream", &[("accept-encoding", "gzip")]).await;
+    let res = server
+        .h1("GET", "/stream", &[("accept-encoding", "gzip")])
+        .await;
     assert_eq!(res.header("content-encoding"), Some("gzip"));
     assert_eq!(decode("gzip", &res.body).await, text().repeat(4));
     assert!(server.stop().await.is_clean());
@@ -110,7 +137,11 @@ async fn what_must_not_be_compressed_is_left_alone() {
     assert_eq!(res.header("content-encoding"), None, "under min_size");
     assert_eq!(res.body, "tiny");
     let res = server.h1("GET", "/png", &gzip).await;
-    assert_eq!(res.header("content-encoding"), None, "already compressed type");
+    assert_eq!(
+        res.header("content-encoding"),
+        None,
+        "already compressed type"
+    );
     let res = server.h1("GET", "/partial", &gzip).await;
     assert_eq!(res.header("content-encoding"), None, "range answer");
     assert_eq!(res.body.len(), 4096);

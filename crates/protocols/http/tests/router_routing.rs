@@ -38,18 +38,28 @@ fn router() -> Router {
     Router::new()
         .route("/", get(|_req: Request| async { "home" }))
         .route("/users/new", get(|_req: Request| async { "form" }))
-        .route("/users/:id", get(user).delete(|_req: Request| async { StatusCode::NO_CONTENT }))
+        .route(
+            "/users/:id",
+            get(user).delete(|_req: Request| async { StatusCode::NO_CONTENT }),
+        )
         .route("/users/:id/posts/:post", get(post_of))
         .route("/static/*path", get(file))
         .route("/items", get(|_req: Request| async { "list" }))
-        .route("/items", post(|_req: Request| async { (StatusCode::CREATED, "made") }))
+        .route(
+            "/items",
+            post(|_req: Request| async { (StatusCode::CREATED, "made") }),
+        )
 }
 
 #[tokio::test]
 async fn params_literals_and_wildcards() {
     let r = router();
     assert_eq!(call(&r, "GET", "/").await.2, "home");
-    assert_eq!(call(&r, "GET", "/users/new").await.2, "form", "literal wins");
+    assert_eq!(
+        call(&r, "GET", "/users/new").await.2,
+        "form",
+        "literal wins"
+    );
     assert_eq!(call(&r, "GET", "/users/42").await.2, "user 42");
     assert_eq!(call(&r, "GET", "/users/7/posts/a%20b").await.2, "7/a b");
     assert_eq!(
@@ -57,7 +67,11 @@ async fn params_literals_and_wildcards() {
         "file css/site.css"
     );
     assert_eq!(call(&r, "POST", "/items").await.0, StatusCode::CREATED);
-    assert_eq!(call(&r, "GET", "/items").await.2, "list", "routes merged by path");
+    assert_eq!(
+        call(&r, "GET", "/items").await.2,
+        "list",
+        "routes merged by path"
+    );
 }
 
 #[tokio::test]
@@ -92,7 +106,10 @@ async fn state_and_fallback() {
         )
         .state(Name("ann"))
         .fallback(|req: Request| async move {
-            (StatusCode::IM_A_TEAPOT, format!("fallback {}", req.uri().path()))
+            (
+                StatusCode::IM_A_TEAPOT,
+                format!("fallback {}", req.uri().path()),
+            )
         });
     assert_eq!(call(&r, "GET", "/hi").await.2, "hi ann");
     let (status, _, text) = call(&r, "GET", "/other").await;

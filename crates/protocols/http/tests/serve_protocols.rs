@@ -48,9 +48,11 @@ async fn a_slow_first_byte_is_still_detected() {
     let mut tcp = server.tcp().await;
     tcp.write_all(b"P").await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    tcp.write_all(b"OST /who HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
+    tcp.write_all(
+        b"OST /who HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
     let mut raw = Vec::new();
     tcp.read_to_end(&mut raw).await.unwrap();
     let res = support::parse_response(&raw, false);
@@ -160,7 +162,11 @@ async fn a_bad_upgrade_is_served_as_http1() {
             ],
         )
         .await;
-    assert_eq!(res.text(), "HTTP/1.1 secure=false peer=true", "upgrade turned off");
+    assert_eq!(
+        res.text(),
+        "HTTP/1.1 secure=false peer=true",
+        "upgrade turned off"
+    );
 }
 
 #[tokio::test]

@@ -36,13 +36,17 @@ async fn in_flight_http1_request_finishes_with_connection_close() {
     let server = support::start(router).await;
     // An idle keep-alive connection: closed by the shutdown.
     let mut idle = server.tcp().await;
-    idle.write_all(b"GET /fast HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    idle.write_all(b"GET /fast HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
     let mut buf = [0u8; 1024];
     let n = idle.read(&mut buf).await.unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).ends_with("fast"));
 
     let mut busy = server.tcp().await;
-    busy.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    busy.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
     entered.recv().await.unwrap();
 
     server.shutdown.trigger();
@@ -51,7 +55,11 @@ async fn in_flight_http1_request_finishes_with_connection_close() {
         let s = server.shutdown.clone();
         async move { s.shutdown().await }
     });
-    assert_eq!(idle.read(&mut buf).await.unwrap(), 0, "idle connection closed");
+    assert_eq!(
+        idle.read(&mut buf).await.unwrap(),
+        0,
+        "idle connection closed"
+    );
     gate.notify_one();
     let raw = support::read_to_close(&mut busy).await;
     let res = support::parse_response(&raw, false);

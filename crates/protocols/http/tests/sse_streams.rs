@@ -29,7 +29,9 @@ async fn three(_req: Request) -> Response {
         )
         .await
         .unwrap();
-        tx.send(Event::new().comment("done").data("bye")).await.unwrap();
+        tx.send(Event::new().comment("done").data("bye"))
+            .await
+            .unwrap();
     });
     sse.into_response()
 }
@@ -46,7 +48,8 @@ fn router(gone: mpsc::UnboundedSender<()>) -> Router {
                     tx.closed().await; // until the client goes away
                     let _ = gone.send(());
                 });
-                sse.keep_alive(Some(Duration::from_millis(10))).into_response()
+                sse.keep_alive(Some(Duration::from_millis(10)))
+                    .into_response()
             }
         }),
     )
@@ -82,17 +85,26 @@ async fn keep_alive_comments_and_client_departure_over_http1() {
     let (gone_tx, mut gone) = mpsc::unbounded_channel();
     let server = support::start(router(gone_tx)).await;
     let mut tcp = server.tcp().await;
-    tcp.write_all(b"GET /quiet HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    tcp.write_all(b"GET /quiet HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
     let mut seen = Vec::new();
     // The first event, then a keep-alive comment (an empty comment line).
     while !(contains(&seen, b"data: start\n\n") && contains(&seen, b":\n\n")) {
         let mut buf = [0u8; 256];
         let n = tcp.read(&mut buf).await.unwrap();
-        assert_ne!(n, 0, "stream ended early: {:?}", String::from_utf8_lossy(&seen));
+        assert_ne!(
+            n,
+            0,
+            "stream ended early: {:?}",
+            String::from_utf8_lossy(&seen)
+        );
         seen.extend_from_slice(&buf[..n]);
     }
     drop(tcp);
-    gone.recv().await.expect("the producer learns the client left");
+    gone.recv()
+        .await
+        .expect("the producer learns the client left");
     assert!(server.stop().await.is_clean());
 }
 
@@ -108,7 +120,9 @@ async fn keep_alive_comments_and_client_departure_over_http2() {
     assert_eq!(body.data().await.unwrap().unwrap(), "data: start\n\n");
     assert_eq!(body.data().await.unwrap().unwrap(), ":\n\n");
     drop(body); // resets the stream
-    gone.recv().await.expect("the producer learns the client left");
+    gone.recv()
+        .await
+        .expect("the producer learns the client left");
     drop(h2);
     assert!(server.stop().await.is_clean());
 }

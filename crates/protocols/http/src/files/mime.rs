@@ -84,7 +84,10 @@ mod tests {
 
     #[test]
     fn table_is_sorted_and_found() {
-        assert!(TABLE.windows(2).all(|w| w[0].0 < w[1].0), "TABLE must stay sorted");
+        assert!(
+            TABLE.windows(2).all(|w| w[0].0 < w[1].0),
+            "TABLE must stay sorted"
+        );
         for (ext, ty) in TABLE {
             assert_eq!(content_type(&format!("f.{ext}")), *ty);
         }

@@ -198,11 +198,18 @@ impl Config {
         if let Ok(tag) = HeaderValue::from_str(&v.etag) {
             headers.insert(ETAG, tag);
         }
-        if let Some(lm) = v.last_modified().and_then(|d| HeaderValue::from_str(&d).ok()) {
+        if let Some(lm) = v
+            .last_modified()
+            .and_then(|d| HeaderValue::from_str(&d).ok())
+        {
             headers.insert(LAST_MODIFIED, lm);
         }
         let rh = req.headers();
-        let mut inm = rh.get_all(IF_NONE_MATCH).iter().map(HeaderValue::as_bytes).peekable();
+        let mut inm = rh
+            .get_all(IF_NONE_MATCH)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .peekable();
         let not_modified = if inm.peek().is_some() {
             v.none_match(inm)
         } else {
@@ -229,7 +236,10 @@ impl Config {
                 (StatusCode::OK, b)
             }),
             Ranges::Unsatisfiable => {
-                headers.insert(CONTENT_RANGE, content_range_value(&format!("bytes */{len}")));
+                headers.insert(
+                    CONTENT_RANGE,
+                    content_range_value(&format!("bytes */{len}")),
+                );
                 let mut res = status_response(StatusCode::RANGE_NOT_SATISFIABLE);
                 res.headers_mut().extend(headers);
                 return res;
@@ -289,7 +299,12 @@ fn safe_segments(rel: &str) -> Option<Vec<String>> {
 }
 
 /// Resolves `segments` under `root` (blocking: runs on the blocking pool).
-fn resolve(root: &Path, segments: &[String], index: Option<&str>, slash: bool) -> io::Result<Found> {
+fn resolve(
+    root: &Path,
+    segments: &[String],
+    index: Option<&str>,
+    slash: bool,
+) -> io::Result<Found> {
     let root = root.canonicalize()?;
     let mut path = root.clone();
     path.extend(segments);
@@ -328,7 +343,12 @@ fn resolve(root: &Path, segments: &[String], index: Option<&str>, slash: bool) -
 fn inside(root: &Path, path: &Path) -> io::Result<Option<(PathBuf, Metadata)>> {
     let real = match path.canonicalize() {
         Ok(p) => p,
-        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
             return Ok(None);
         }
         Err(e) => return Err(e),

@@ -41,7 +41,11 @@ pub(crate) fn body(
             r.end - 1,
         );
         parts.push_back(Body::from(head));
-        parts.push_back(Body::file_range(file.try_clone()?, r.start, r.end - r.start));
+        parts.push_back(Body::file_range(
+            file.try_clone()?,
+            r.start,
+            r.end - r.start,
+        ));
     }
     parts.push_back(Body::from(format!("\r\n--{boundary}--\r\n")));
     let total = parts.iter().filter_map(Body::size_hint).sum();

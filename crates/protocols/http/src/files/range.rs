@@ -114,9 +114,21 @@ mod tests {
             parse("bytes=0-1, 5-6,,-1", 10, 8),
             sat(&[0..2, 5..7, 9..10])
         );
-        assert_eq!(parse("bytes=0-1,50-60", 10, 8), sat(&[0..2]), "one unsatisfiable");
-        assert_eq!(parse("bytes=0-,0-", 10, 8), Ranges::Ignore, "more than the whole");
-        assert_eq!(parse("bytes=0-0,1-1,2-2", 10, 2), Ranges::Ignore, "too many");
+        assert_eq!(
+            parse("bytes=0-1,50-60", 10, 8),
+            sat(&[0..2]),
+            "one unsatisfiable"
+        );
+        assert_eq!(
+            parse("bytes=0-,0-", 10, 8),
+            Ranges::Ignore,
+            "more than the whole"
+        );
+        assert_eq!(
+            parse("bytes=0-0,1-1,2-2", 10, 2),
+            Ranges::Ignore,
+            "too many"
+        );
         let huge = format!("bytes={}", vec!["0-0"; 100_000].join(","));
         assert_eq!(parse(&huge, 10, 16), Ranges::Ignore);
     }

@@ -191,7 +191,9 @@ pub(crate) fn choose(accept: &HeaderMap, offered: &[Encoding]) -> Option<Encodin
         let q = parts
             .find_map(|p| {
                 let (k, v) = p.split_once('=')?;
-                k.trim().eq_ignore_ascii_case("q").then(|| parse_q(v.trim()))
+                k.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| parse_q(v.trim()))
             })
             .unwrap_or(Some(1000));
         let Some(q) = q else { continue }; // malformed q: not acceptable
@@ -199,10 +201,10 @@ pub(crate) fn choose(accept: &HeaderMap, offered: &[Encoding]) -> Option<Encodin
             star = Some(q);
             continue;
         }
-        if let Some(idx) = offered
-            .iter()
-            .position(|e| e.as_str().eq_ignore_ascii_case(token) || (token.eq_ignore_ascii_case("x-gzip") && *e == Encoding::Gzip))
-        {
+        if let Some(idx) = offered.iter().position(|e| {
+            e.as_str().eq_ignore_ascii_case(token)
+                || (token.eq_ignore_ascii_case("x-gzip") && *e == Encoding::Gzip)
+        }) {
             listed[idx] = true;
             consider(q, idx, &mut best);
         }
@@ -252,9 +254,10 @@ impl Middleware for Compression {
                 return Response::from_parts(parts, body);
             };
             parts.headers.remove(CONTENT_LENGTH);
-            parts
-                .headers
-                .insert(CONTENT_ENCODING, HeaderValue::from_static(encoding.as_str()));
+            parts.headers.insert(
+                CONTENT_ENCODING,
+                HeaderValue::from_static(encoding.as_str()),
+            );
             if let Some(etag) = parts.headers.get(ETAG)
                 && !etag.as_bytes().starts_with(b"W/")
             {
@@ -386,14 +389,26 @@ mod tests {
     fn chooses_by_q_then_preference() {
         let all = Compression::new().encodings;
         assert_eq!(choose(&accept("gzip, br"), &all), Some(Encoding::Brotli));
-        assert_eq!(choose(&accept("gzip;q=1, br;q=0.5"), &all), Some(Encoding::Gzip));
-        assert_eq!(choose(&accept("br;q=0, gzip;q=0.1"), &all), Some(Encoding::Gzip));
+        assert_eq!(
+            choose(&accept("gzip;q=1, br;q=0.5"), &all),
+            Some(Encoding::Gzip)
+        );
+        assert_eq!(
+            choose(&accept("br;q=0, gzip;q=0.1"), &all),
+            Some(Encoding::Gzip)
+        );
         assert_eq!(choose(&accept("identity"), &all), None);
         assert_eq!(choose(&accept("*"), &all), Some(Encoding::Brotli));
-        assert_eq!(choose(&accept("br;q=0, *;q=0.5"), &all), Some(Encoding::Zstd));
+        assert_eq!(
+            choose(&accept("br;q=0, *;q=0.5"), &all),
+            Some(Encoding::Zstd)
+        );
         assert_eq!(choose(&accept("*;q=0"), &all), None);
         assert_eq!(choose(&accept("gzip;q=2"), &all), None, "malformed q");
-        assert_eq!(choose(&accept("GZIP;Q=0.8, deflate;q=0.9"), &all), Some(Encoding::Deflate));
+        assert_eq!(
+            choose(&accept("GZIP;Q=0.8, deflate;q=0.9"), &all),
+            Some(Encoding::Deflate)
+        );
         assert_eq!(choose(&HeaderMap::new(), &all), None);
         assert_eq!(choose(&accept("x-gzip"), &all), Some(Encoding::Gzip));
     }

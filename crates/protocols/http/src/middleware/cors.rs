@@ -205,9 +205,11 @@ impl Config {
             .filter(|h| !h.is_empty())
             .collect::<Vec<_>>();
         if !self.any_header
-            && !requested
-                .iter()
-                .all(|h| self.headers.iter().any(|a| a.as_str().eq_ignore_ascii_case(h)))
+            && !requested.iter().all(|h| {
+                self.headers
+                    .iter()
+                    .any(|a| a.as_str().eq_ignore_ascii_case(h))
+            })
         {
             return forbidden();
         }
@@ -235,7 +237,9 @@ impl Config {
         );
         headers.append(
             VARY,
-            HeaderValue::from_static("Access-Control-Request-Method, Access-Control-Request-Headers"),
+            HeaderValue::from_static(
+                "Access-Control-Request-Method, Access-Control-Request-Headers",
+            ),
         );
         res
     }
@@ -247,7 +251,8 @@ impl Middleware for Cors {
             return Box::pin(next.run(req));
         };
         let config = &*self.inner;
-        if req.method() == Method::OPTIONS && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD)
+        if req.method() == Method::OPTIONS
+            && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD)
         {
             return Box::pin(std::future::ready(config.preflight(&req, &origin)));
         }

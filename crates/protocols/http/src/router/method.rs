@@ -100,7 +100,8 @@ impl MethodRouter {
     /// # let _ = router;
     /// ```
     pub fn layer<M: Middleware>(mut self, middleware: M) -> Self {
-        let chain: crate::middleware::Chain = Arc::new([Arc::new(middleware) as Arc<dyn Middleware>]);
+        let chain: crate::middleware::Chain =
+            Arc::new([Arc::new(middleware) as Arc<dyn Middleware>]);
         let wrap = |inner: BoxHandler| -> BoxHandler {
             Arc::new(Layered {
                 chain: chain.clone(),
@@ -128,7 +129,11 @@ impl MethodRouter {
     fn handler_for(&self, method: &Method) -> Option<&BoxHandler> {
         let find = |m: &Method| self.handlers.iter().find(|(k, _)| k == m).map(|(_, h)| h);
         find(method)
-            .or_else(|| (*method == Method::HEAD).then(|| find(&Method::GET)).flatten())
+            .or_else(|| {
+                (*method == Method::HEAD)
+                    .then(|| find(&Method::GET))
+                    .flatten()
+            })
             .or(self.any.as_ref())
     }
 

@@ -33,7 +33,8 @@ pub async fn start<S: Service>(service: S) -> TestServer {
 
 /// Serves `service` with `server` on plain TCP.
 pub async fn start_with<S: Service>(server: Server, service: S) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap(), TcpOptions::default()).unwrap();
+    let listener =
+        TcpListener::bind("127.0.0.1:0".parse().unwrap(), TcpOptions::default()).unwrap();
     let addr = listener.local_addr();
     serve_on(server, listener, addr, service, None)
 }
@@ -67,7 +68,13 @@ pub async fn start_tls<S: Service>(service: S) -> TestServer {
     let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap(), TcpOptions::default()).unwrap();
     let addr = tcp.local_addr();
     let listener = TlsListener::new(tcp, config);
-    serve_on(Server::builder().build().unwrap(), listener, addr, service, Some(ca_pem))
+    serve_on(
+        Server::builder().build().unwrap(),
+        listener,
+        addr,
+        service,
+        Some(ca_pem),
+    )
 }
 
 /// A CA certificate and a `localhost` certificate signed by it, with its key.
@@ -75,7 +82,8 @@ fn pki() -> (String, String, String) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "ghostnet-http test CA");
+    ca.distinguished_name
+        .push(DnType::CommonName, "ghostnet-http test CA");
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca, ca_key);
     let key = KeyPair::generate().unwrap();
@@ -216,7 +224,10 @@ pub fn parse_response(raw: &[u8], head_request: bool) -> Resp {
 fn dechunk(mut s: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let eol = s.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
+        let eol = s
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size line");
         let size_str = std::str::from_utf8(&s[..eol]).unwrap();
         let size = usize::from_str_radix(size_str.split(';').next().unwrap().trim(), 16).unwrap();
         s = &s[eol + 2..];
