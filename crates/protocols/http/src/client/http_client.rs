@@ -43,7 +43,7 @@ const WHAT_HEAD: &str = "the response head";
 ///
 /// ```
 /// use ghostnet_http::client::{ClientConfig, HttpClient};
-/// use ghostnet_http::{Router, Server, get};
+/// use ghostnet_http::{Request, Router, Server, get};
 /// use ghostnet_runtime::Shutdown;
 /// use ghostnet_transport::MemoryNetwork;
 ///
@@ -51,7 +51,7 @@ const WHAT_HEAD: &str = "the response head";
 /// let net = MemoryNetwork::new();
 /// let listener = net.listen(&"api.test:80".parse().unwrap()).unwrap();
 /// let shutdown = Shutdown::new();
-/// let router = Router::new().route("/hello", get(|| async { "hello" }));
+/// let router = Router::new().route("/hello", get(|_req: Request| async { "hello" }));
 /// tokio::spawn(Server::builder().build().unwrap().serve(listener, router, shutdown.clone()));
 ///
 /// let client = HttpClient::with_dialer(ClientConfig::default(), net.dialer()).unwrap();
