@@ -468,6 +468,11 @@ impl<D: Dial + Clone> HttpClient<D> {
                 Ok(response) => {
                     let (parts, body) = response.into_parts();
                     let limit = inner.config.max_buffered_body_bytes;
+                    // With multiplexing, the pool's slot is given back with the head:
+                    // a response the caller has not read yet (a batch reads bodies
+                    // after all heads) must not keep later requests off the
+                    // connection; h2 queues streams past the server's limit itself.
+                    let share = (!inner.config.http2_multiplexing).then_some(share);
                     let body = ResponseBody::http2(body, share, limit);
                     return Ok(Response::new(parts, uri.clone(), Protocol::H2, body));
                 }

@@ -159,9 +159,15 @@ impl ResponseBody {
         }
     }
 
-    pub(crate) fn http2(body: ghostnet_http2::Body, share: Shared<H2Conn>, limit: u64) -> Self {
+    /// `share` is kept until the stream ends when it is given (one request per
+    /// connection); with multiplexing, h2 itself bounds the streams open at once.
+    pub(crate) fn http2(
+        body: ghostnet_http2::Body,
+        share: Option<Shared<H2Conn>>,
+        limit: u64,
+    ) -> Self {
         Self {
-            kind: Kind::H2(body, Some(share)),
+            kind: Kind::H2(body, share),
             limit,
         }
     }
