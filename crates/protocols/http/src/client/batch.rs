@@ -22,8 +22,9 @@ impl<D: Dial + Clone> HttpClient<D> {
     /// Requests to one origin run at most as many at a time as its protocol carries well:
     /// over HTTP/2 the streams of one connection (`max_streams_per_connection`, so a
     /// batch to one host shares one connection), over HTTP/1.1 one per pooled connection
-    /// (`max_connections_per_host`). When the protocol of an origin is not known yet,
-    /// its first request goes alone and settles it.
+    /// (`max_connections_per_host`). When the protocol of an origin is not settled yet
+    /// (an `https` origin seen for the first time, with ALPN to ask), its first request
+    /// goes alone and settles it.
     ///
     /// Responses arrive with their heads; bodies are read by the caller (an unread HTTP/2
     /// body holds its stream, an unread HTTP/1.1 body its connection).
@@ -70,7 +71,7 @@ impl<D: Dial + Clone> HttpClient<D> {
         for (i, p) in parsed.iter().enumerate() {
             if let Ok((_, origin)) = p
                 && !first_of.contains_key(origin)
-                && self.cached_protocol_of(origin).is_none()
+                && self.known_protocol(origin).is_none()
             {
                 first_of.insert(origin, i);
             }
@@ -146,7 +147,7 @@ impl<D: Dial + Clone> HttpClient<D> {
     fn batch_width(&self, origin: &Origin) -> usize {
         let config = self.config();
         let pool = &config.pool;
-        match self.cached_protocol_of(origin) {
+        match self.known_protocol(origin) {
             Some(Protocol::H2) if config.http2_multiplexing => pool.max_streams_per_connection,
             _ => pool.max_per_host,
         }

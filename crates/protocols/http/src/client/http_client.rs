@@ -176,9 +176,17 @@ impl<D: Dial + Clone> HttpClient<D> {
         self.inner.cache.get(&origin)
     }
 
-    /// The protocol remembered for `origin`.
-    pub(crate) fn cached_protocol_of(&self, origin: &Origin) -> Option<Protocol> {
-        self.inner.cache.get(origin)
+    /// The protocol requests to `origin` will use, when that is settled: remembered,
+    /// or the only candidate (HTTP/1.1 for plain `http`, h2c when only HTTP/2 is
+    /// allowed).
+    pub(crate) fn known_protocol(&self, origin: &Origin) -> Option<Protocol> {
+        self.inner
+            .cache
+            .get(origin)
+            .or_else(|| match self.candidates(origin) {
+                Ok(list) if list.len() == 1 => list.first().copied(),
+                _ => None,
+            })
     }
 
     /// Sends a prepared `http::Request`. Its body is sent once (as a stream), unless it
