@@ -5,6 +5,11 @@
 //!   requests per second and p99 latency.
 //! - One 1 GiB download over one h2 connection on loopback, our client from our server
 //!   against hyper's client from hyper's server: MB/s.
+//! - Client rows against one ghostnet-http server (HTTP/1.1 and h2c on one port):
+//!   `batch_get` of 100 and 1,000 small GETs over HTTP/2 against sequential
+//!   new-connection GETs (target: 5x) and against reqwest's HTTP/2 client (req/s), and
+//!   the 1 GiB download with `HttpClient` over h2c against the same over HTTP/1.1
+//!   (target: 0.9).
 //!
 //! Servers run as child processes pinned to core 0 and load (h2load or the download
 //! client) to core 1 with `taskset`, per `shared/bench.md`; ours and hyper's alternate.
@@ -13,15 +18,19 @@
 //!
 //! Helper modes (used by the suite itself): `bench_http2 serve <ghostnet|hyper>` prints
 //! its port and serves until stdin closes; `bench_http2 download <side> <port> <bytes>`
-//! prints the seconds one download took.
+//! prints the seconds one download took; `bench_http2 serve-http` serves ghostnet-http;
+//! `bench_http2 batch <ghostnet|reqwest|sequential> <port> <n>` and
+//! `bench_http2 fetch <h2|http1> <port> <bytes>` print the seconds of one client row.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use ghostnet::runtime::Config;
+use ghostnet_benches::http2::client_rows::{self, Batcher};
 use ghostnet_benches::http2::{Side, clients, h2load, servers};
 use ghostnet_benches::report::{BenchResult, SuiteArgs, alternate, emit};
+use ghostnet_http::client::Protocol;
 
 const HYPER: &str = "hyper 1.x (same runtime, default settings)";
 const SERVER_CORE: u32 = 0;
@@ -32,6 +41,9 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]),
         Some("download") => download(&args[1..]),
+        Some("serve-http") => serve_http(),
+        Some("batch") => batch(&args[1..]),
+        Some("fetch") => fetch(&args[1..]),
         _ => suite(SuiteArgs::from_env()),
     }
 }
@@ -71,6 +83,57 @@ fn download(args: &[String]) {
     println!("{}", elapsed.as_secs_f64());
 }
 
+fn serve_http() {
+    ghostnet::runtime::run(runtime(), async move {
+        tokio::spawn(client_rows::serve(|addr| println!("{}", addr.port())));
+        let _ = tokio::task::spawn_blocking(|| std::io::stdin().lines().count()).await;
+    })
+    .expect("runtime");
+}
+
+fn port_arg(s: Option<&String>) -> std::net::SocketAddr {
+    let port: u16 = s.and_then(|p| p.parse().ok()).expect("port");
+    std::net::SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn batch(args: &[String]) {
+    let batcher = args
+        .first()
+        .and_then(|s| Batcher::parse(s))
+        .expect("batcher: ghostnet, reqwest or sequential");
+    let addr = port_arg(args.get(1));
+    let n: usize = args.get(2).and_then(|p| p.parse().ok()).expect("requests");
+    let elapsed =
+        ghostnet::runtime::run(runtime(), client_rows::batch(batcher, addr, n)).expect("runtime");
+    println!("{}", elapsed.as_secs_f64());
+}
+
+fn fetch(args: &[String]) {
+    let protocol = match args.first().map(String::as_str) {
+        Some("h2") => Protocol::H2,
+        Some("http1") => Protocol::Http11,
+        _ => panic!("protocol: h2 or http1"),
+    };
+    let addr = port_arg(args.get(1));
+    let len: u64 = args.get(2).and_then(|p| p.parse().ok()).expect("bytes");
+    let elapsed = ghostnet::runtime::run(runtime(), client_rows::download(protocol, addr, len))
+        .expect("runtime");
+    println!("{}", elapsed.as_secs_f64());
+}
+
+/// Runs one helper client process on the load core; returns the seconds it printed.
+fn timed(args: &[&str]) -> f64 {
+    let out = pinned(LOAD_CORE)
+        .args(args)
+        .output()
+        .expect("run client process");
+    assert!(out.status.success(), "client process {args:?} failed");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("seconds")
+}
+
 /// `taskset -c <core>` when taskset exists, so the sides do not share a core.
 fn pinned(core: u32) -> Command {
     if has("taskset") {
@@ -96,8 +159,12 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start(side: Side) -> Self {
+        Self::start_mode(&["serve", side.name()])
+    }
+
+    fn start_mode(mode: &[&str]) -> Self {
         let mut child = pinned(SERVER_CORE)
-            .args(["serve", side.name()])
+            .args(mode)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -209,5 +276,60 @@ fn suite(args: SuiteArgs) {
         ),
     ));
     drop((ours, hyper));
+    client_suite(args, len, &mut results);
     emit(&results);
+}
+
+/// The client rows: `batch_get` against sequential new-connection GETs and against
+/// reqwest, and the download over h2c against HTTP/1.1, all from one ghostnet-http
+/// server (one worker, server core) with clients on the load core.
+fn client_suite(args: SuiteArgs, len: u64, results: &mut Vec<BenchResult>) {
+    let runs = args.pick(5, 1);
+    let server = ServerProcess::start_mode(&["serve-http"]);
+    let port = server.port.to_string();
+    for n in [100usize, 1000] {
+        let count = n.to_string();
+        let rate = |batcher: Batcher| n as f64 / timed(&["batch", batcher.name(), &port, &count]);
+        let command = |peer: Batcher| {
+            format!(
+                "bench_http2 batch ghostnet|{} PORT {n} (client: taskset -c {LOAD_CORE}; ghostnet-http server: taskset -c {SERVER_CORE}, 1 worker)",
+                peer.name()
+            )
+        };
+        let m = alternate(
+            runs,
+            || rate(Batcher::Ghostnet),
+            || rate(Batcher::Sequential),
+        );
+        results.push(BenchResult::new(
+            &format!("batch_get_{n}_h2_vs_sequential_new_connections"),
+            "req/s",
+            true,
+            "sequential GETs, each on a new HTTP/1.1 connection (target ratio >= 5)",
+            m,
+            &command(Batcher::Sequential),
+        ));
+        let m = alternate(runs, || rate(Batcher::Ghostnet), || rate(Batcher::Reqwest));
+        results.push(BenchResult::new(
+            &format!("batch_get_{n}_h2_vs_reqwest"),
+            "req/s",
+            true,
+            "reqwest 0.12 HTTP/2 (prior knowledge, all requests at once)",
+            m,
+            &command(Batcher::Reqwest),
+        ));
+    }
+    let bytes = len.to_string();
+    let mbps = |protocol: &str| len as f64 / timed(&["fetch", protocol, &port, &bytes]) / 1e6;
+    let m = alternate(runs, || mbps("h2"), || mbps("http1"));
+    results.push(BenchResult::new(
+        &format!("download_{}mib_h2_vs_http11", len >> 20),
+        "MB/s",
+        true,
+        "the same download over HTTP/1.1 (HttpClient, same server; target ratio >= 0.9)",
+        m,
+        &format!(
+            "bench_http2 fetch h2|http1 PORT {len} (client: taskset -c {LOAD_CORE}; ghostnet-http server: taskset -c {SERVER_CORE}, 1 worker)"
+        ),
+    ));
 }

@@ -1,6 +1,7 @@
 //! The pieces of the `http2` suite: the two servers and two clients compared (ghostnet-http2
 //! and hyper, each with its default HTTP/2 settings), the body they send, and h2load.
 
+pub mod client_rows;
 pub mod clients;
 pub mod h2load;
 pub mod repeat;

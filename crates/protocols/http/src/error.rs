@@ -81,7 +81,30 @@ pub enum Error {
         /// `event` or `id`.
         field: &'static str,
     },
-    /// A connection did not show which protocol it speaks in time.
+    /// A URL cannot be requested: not absolute, no host, an unsupported scheme.
+    InvalidUrl {
+        /// The URL, as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A request cannot be sent as built (an invalid header name or value).
+    InvalidRequest {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// None of the client's protocols can serve an origin (HTTP/3 only, before QUIC;
+    /// HTTP/2 only for an `http://` URL without prior knowledge).
+    ProtocolUnavailable {
+        /// The origin, e.g. `http://example.com:80`.
+        origin: String,
+        /// Why, and what to configure instead.
+        reason: &'static str,
+    },
+    /// A body is not the JSON expected, or a value does not serialize as JSON.
+    Json(serde_json::Error),
+    /// A connection did not show which protocol it speaks in time, or (client) no
+    /// response head came within the timeout.
     Timeout {
         /// What was being waited for.
         what: &'static str,
@@ -143,6 +166,12 @@ impl fmt::Display for Error {
                 f,
                 "server-sent event `{field}` contains a line break or NUL; remove it (only `data` may span lines)"
             ),
+            Self::InvalidUrl { url, reason } => write!(f, "cannot request {url:?}: {reason}"),
+            Self::InvalidRequest { reason } => write!(f, "invalid request: {reason}"),
+            Self::ProtocolUnavailable { origin, reason } => {
+                write!(f, "no configured protocol can reach {origin}: {reason}")
+            }
+            Self::Json(e) => write!(f, "json: {e}; check the body against the expected type"),
             Self::Timeout { what, after } => write!(
                 f,
                 "timed out after {after:?} waiting for {what}; the peer is too slow or silent"
@@ -159,6 +188,7 @@ impl std::error::Error for Error {
             Self::Transport(e) => Some(e),
             Self::Io(e) => Some(e),
             Self::Body(e) => Some(&**e),
+            Self::Json(e) => Some(e),
             _ => None,
         }
     }

@@ -16,6 +16,9 @@
 //! - **[`files`]**: static files with ranges, validators (ETag, Last-Modified) and
 //!   content types, safe against path traversal.
 //! - **[`sse`]**: Server-Sent Events over HTTP/1.1 and HTTP/2.
+//! - **[`client`]**: [`HttpClient`](client::HttpClient) over HTTP/1.1 and HTTP/2 with
+//!   protocol choice (ALPN, h2c), fallback, a per-origin protocol cache, redirects,
+//!   retries, rate limiting and `batch_get`.
 //!
 //! ```
 //! use ghostnet_http::middleware::Logger;
@@ -48,6 +51,7 @@
 //! handlers may return it (it is an [`IntoResponse`]).
 
 mod body;
+pub mod client;
 mod error;
 pub mod files;
 mod guard;

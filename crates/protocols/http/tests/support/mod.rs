@@ -78,7 +78,7 @@ pub async fn start_tls<S: Service>(service: S) -> TestServer {
 }
 
 /// A CA certificate and a `localhost` certificate signed by it, with its key.
-fn pki() -> (String, String, String) {
+pub fn pki() -> (String, String, String) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

@@ -13,14 +13,17 @@ use http::uri::{Authority, Scheme as UriScheme, Uri};
 use crate::error::{Error, Result};
 
 /// The schemes this client speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scheme {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `http`: plain TCP (or the client's dialer).
     Http,
+    /// `https`: TLS over the dialer.
     Https,
 }
 
 impl Scheme {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// `"http"` or `"https"`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Http => "http",
             Self::Https => "https",
@@ -35,9 +38,19 @@ impl Scheme {
     }
 }
 
-/// The origin of an absolute `http` or `https` URI (RFC 6454: scheme, host, port).
-#[derive(Debug, Clone)]
-pub(crate) struct Origin {
+/// The origin of an absolute `http` or `https` URI (RFC 6454: scheme, host, port):
+/// what connections, pools and redirect rules are keyed on. Shared with ghostnet-http,
+/// whose client picks a protocol per origin.
+///
+/// ```
+/// use ghostnet_http1::client::origin::{Origin, Scheme};
+///
+/// let o = Origin::of(&"https://Example.com/a".parse().unwrap()).unwrap();
+/// assert_eq!((o.scheme(), o.host(), o.port()), (Scheme::Https, "example.com", 443));
+/// assert_eq!(o.to_string(), "https://example.com:443");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
     pub(crate) scheme: Scheme,
     /// Lowercase; IPv6 literals keep their brackets (as in the URI and `Host`).
     host: String,
@@ -48,7 +61,12 @@ pub(crate) struct Origin {
 
 impl Origin {
     /// The origin of `uri`, or why it cannot be requested.
-    pub(crate) fn of(uri: &Uri) -> Result<Self> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] (not absolute, no host, credentials, port 0) or
+    /// [`Error::UnsupportedScheme`].
+    pub fn of(uri: &Uri) -> Result<Self> {
         let invalid = |reason| Error::InvalidUrl {
             url: uri.to_string(),
             reason,
@@ -92,14 +110,33 @@ impl Origin {
         })
     }
 
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The host, lowercase (IPv6 literals in brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port, the scheme's default when the URI gave none.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The pool key: connections are shared only within one origin.
-    pub(crate) fn key(&self) -> Result<PoolKey> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Connect`] when the host cannot be a pool target.
+    pub fn key(&self) -> Result<PoolKey> {
         PoolKey::new(self.scheme.as_str(), Target::new(&self.host, self.port))
             .map_err(Error::Connect)
     }
 
     /// The `Host` field value: the host, and the port when it is not the default.
-    pub(crate) fn host_header(&self) -> HeaderValue {
+    pub fn host_header(&self) -> HeaderValue {
         let mut v = BytesMut::with_capacity(self.host.len() + 6);
         v.put_slice(self.host.as_bytes());
         if self.explicit_port {
@@ -111,7 +148,7 @@ impl Origin {
     }
 
     /// Same scheme, host and port: credentials may follow a redirect between them.
-    pub(crate) fn same_as(&self, other: &Self) -> bool {
+    pub fn same_as(&self, other: &Self) -> bool {
         self.scheme == other.scheme && self.host == other.host && self.port == other.port
     }
 }

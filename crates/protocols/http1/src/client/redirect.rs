@@ -1,5 +1,21 @@
 //! The redirect policy, sans-IO: whether a response is followed, where to, with which
-//! method and body, and which fields must not travel along.
+//! method and body, and which fields must not travel along. Public so that clients over
+//! other protocols (ghostnet-http's HTTP/2 path) follow the same rules.
+//!
+//! ```
+//! use ghostnet_http1::client::origin::Origin;
+//! use ghostnet_http1::client::redirect::next_hop;
+//! use http::{HeaderValue, Method, StatusCode, Uri};
+//!
+//! let current: Uri = "https://a.test/form".parse().unwrap();
+//! let origin = Origin::of(&current).unwrap();
+//! let location = HeaderValue::from_static("/done");
+//! let hop = next_hop(StatusCode::SEE_OTHER, &Method::POST, Some(&location), &current, &origin, false)
+//!     .unwrap()
+//!     .unwrap();
+//! assert_eq!((hop.method, hop.uri.to_string()), (Method::GET, "https://a.test/done".to_owned()));
+//! assert!(!hop.keep_body && !hop.cross_origin);
+//! ```
 
 use http::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, HeaderMap,
@@ -16,17 +32,20 @@ pub const DEFAULT_MAX_REDIRECTS: usize = 10;
 
 /// The next request of a redirect chain.
 #[derive(Debug)]
-pub(crate) struct Hop {
-    pub(crate) uri: Uri,
-    pub(crate) method: Method,
+#[non_exhaustive]
+pub struct Hop {
+    /// Where to go: `Location` resolved against the current URI.
+    pub uri: Uri,
+    /// The method of the next request.
+    pub method: Method,
     /// Send the body again (307, 308, and 301/302 of anything but POST).
-    pub(crate) keep_body: bool,
+    pub keep_body: bool,
     /// The target is another origin: credentials stay behind.
-    pub(crate) cross_origin: bool,
+    pub cross_origin: bool,
 }
 
 /// Whether `status` is a redirect this client follows.
-pub(crate) fn is_redirect(status: StatusCode) -> bool {
+pub fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
@@ -36,7 +55,12 @@ pub(crate) fn is_redirect(status: StatusCode) -> bool {
 /// Method rules (RFC 9110 section 15.4, as browsers and curl apply them): 303 turns
 /// everything but HEAD into GET without a body; 301 and 302 turn POST into GET without a
 /// body and keep other methods; 307 and 308 keep method and body.
-pub(crate) fn next_hop(
+///
+/// # Errors
+///
+/// [`Error::InvalidRedirect`] for a `Location` that is no usable URL, and
+/// [`Error::InsecureRedirect`] for https → http unless `allow_https_downgrade`.
+pub fn next_hop(
     status: StatusCode,
     method: &Method,
     location: Option<&HeaderValue>,
@@ -91,7 +115,7 @@ const SENSITIVE: [HeaderName; 3] = [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION];
 
 /// Adjusts the request fields for `hop`: the body's fields go when the body does, and
 /// credentials and a caller-set `Host` stay behind when the origin changes.
-pub(crate) fn rewrite_headers(headers: &mut HeaderMap, hop: &Hop) {
+pub fn rewrite_headers(headers: &mut HeaderMap, hop: &Hop) {
     if !hop.keep_body {
         for name in [
             CONTENT_TYPE,
