@@ -32,6 +32,16 @@ const SUITES: &[Suite] = &[
         binaries: &["bench_http1"],
         packages: &["wrk"],
     },
+    Suite {
+        name: "http2",
+        binaries: &["bench_http2"],
+        packages: &["nghttp2-client"],
+    },
+    Suite {
+        name: "ws",
+        binaries: &["bench_ws"],
+        packages: &[],
+    },
 ];
 
 /// Names accepted on the command line.

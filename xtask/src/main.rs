@@ -4,6 +4,7 @@
 //! root, otherwise it prints the exact command), so each works on a fresh machine.
 
 mod bench;
+mod interop;
 mod system;
 
 use std::process::{Command, ExitCode};
@@ -33,6 +34,19 @@ enum Task {
         #[arg(long)]
         quick: bool,
     },
+    /// Run ghostnet against independent implementations (`shared/peers.md`) and summarise
+    /// the verdicts; `ws`: the Autobahn case set (kosoku), our server and our client.
+    Interop {
+        /// What to test: `ws`.
+        #[arg(value_parser = ["ws"])]
+        target: String,
+        /// Case ids or globs to run (e.g. `1.*`); default: all but the deflate groups.
+        #[arg(long = "include", short = 'i')]
+        include: Vec<String>,
+        /// Case ids or globs to leave out (default: `12.*` and `13.*`, permessage-deflate).
+        #[arg(long = "exclude", short = 'x')]
+        exclude: Vec<String>,
+    },
     /// Install system packages, then run every test (nextest if installed) and doctests.
     Test {
         /// Extra arguments passed to `cargo nextest run` / `cargo test`.
@@ -49,6 +63,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
         Task::Bench { suite, quick } => bench::run(&suite, quick),
+        Task::Interop {
+            target,
+            include,
+            exclude,
+        } => interop::run(&target, &include, &exclude),
         Task::Test { args } => system::ensure_packages().and_then(|()| test(&args)),
         Task::Deps => system::ensure_packages(),
         Task::Deny => deny(),

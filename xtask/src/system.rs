@@ -5,8 +5,17 @@ use std::process::Command;
 
 /// Debian packages the workspace needs to build and test: cmake and libclang-dev for
 /// quiche's BoringSSL build (bindgen), present from the start so QUIC can land without
-/// touching CI.
-pub(crate) const BUILD_PACKAGES: &[&str] = &["cmake", "libclang-dev"];
+/// touching CI; nghttp2-client, nghttp2-server and curl for the HTTP/2 interop tests
+/// (nghttp, h2load, nghttpd), which otherwise skip; python3-venv for the venv that
+/// ghostnet-ws's Autobahn smoke test installs kosoku (PyPI) into.
+pub(crate) const BUILD_PACKAGES: &[&str] = &[
+    "cmake",
+    "libclang-dev",
+    "nghttp2-client",
+    "nghttp2-server",
+    "curl",
+    "python3-venv",
+];
 
 /// Installs [`BUILD_PACKAGES`] that are missing.
 pub(crate) fn ensure_packages() -> Result<(), String> {

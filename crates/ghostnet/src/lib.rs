@@ -10,6 +10,8 @@
 //! | `resilience` | [`resilience`] | retry with backoff and budget, rate limiting, circuit breaker, health checks |
 //! | `http1` | [`http1`] | HTTP/1.1 sans-IO codec and server, strict against request smuggling |
 //! | `pkgmgr` | [`pkgmgr`] | package-manager detection, downloads, mirrors, AUR |
+//! | `http2` | [`http2`] | HTTP/2 server (h2c, ALPN h2, h2c upgrade) and connection-level client |
+//! | `ws` | [`ws`] | WebSocket server (upgrade from HTTP/1.1) and client, heartbeat, limits, backpressure |
 //! | `full` | all of the above | |
 //!
 //! ```
@@ -38,3 +40,11 @@ pub use ghostnet_http1 as http1;
 #[cfg(feature = "pkgmgr")]
 #[doc(inline)]
 pub use ghostnet_pkgmgr as pkgmgr;
+
+#[cfg(feature = "http2")]
+#[doc(inline)]
+pub use ghostnet_http2 as http2;
+
+#[cfg(feature = "ws")]
+#[doc(inline)]
+pub use ghostnet_ws as ws;

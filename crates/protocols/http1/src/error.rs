@@ -119,6 +119,83 @@ pub enum Error {
     /// No upgrade happened: the response was not `101 Switching Protocols` (or a 2xx to
     /// `CONNECT`), or the connection failed first.
     NoUpgrade,
+    /// A request URL cannot be used: not absolute, no host, credentials in it, port 0.
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it, and what to give instead.
+        reason: &'static str,
+    },
+    /// The URL's scheme is not one the client speaks (`http`, `https`).
+    UnsupportedScheme {
+        /// The scheme as given.
+        scheme: String,
+    },
+    /// Opening a connection failed: name resolution, connect, TLS handshake, or the
+    /// connection pool's limits and timeouts.
+    Connect(ghostnet_transport::Error),
+    /// A request cannot be sent as given (conflicting framing fields, CONNECT, ...).
+    InvalidRequest {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The connection closed or was reset before any byte of the response arrived. The
+    /// client retries this once on a new connection when it is safe (idempotent method,
+    /// replayable body, a reused keep-alive connection); otherwise it reports it.
+    NoResponse {
+        /// The request's method.
+        method: http::Method,
+        /// Why the request was not sent again, when it was not.
+        not_retried: Option<&'static str>,
+        /// The I/O error, when the connection reported one rather than closing.
+        source: Option<io::Error>,
+    },
+    /// A redirect chain was longer than the limit.
+    TooManyRedirects {
+        /// The limit.
+        limit: usize,
+        /// Where the last redirect pointed.
+        last: String,
+    },
+    /// A redirect's `Location` cannot be followed.
+    InvalidRedirect {
+        /// The `Location` value (lossily decoded).
+        location: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A redirect from `https` to `http` was refused (allow it with
+    /// `ClientBuilder::allow_https_downgrade`).
+    InsecureRedirect {
+        /// The `https` URL that redirected.
+        from: String,
+        /// The `http` URL it pointed to.
+        to: String,
+    },
+    /// The response body's content coding (gzip, br, deflate, zstd) is corrupt.
+    Decompress {
+        /// The content coding.
+        encoding: &'static str,
+        /// The decoder's error.
+        source: io::Error,
+    },
+    /// Decoding a compressed response body produced far more bytes than arrived: a
+    /// decompression bomb, stopped at the limit.
+    DecompressionBomb {
+        /// The content coding.
+        encoding: &'static str,
+        /// Encoded bytes received when it was stopped.
+        wire: u64,
+        /// Decoded bytes produced when it was stopped.
+        decoded: u64,
+    },
+    /// A client setting cannot be used.
+    InvalidConfig {
+        /// The setting, e.g. `request_timeout`.
+        field: &'static str,
+        /// Why, and what to use instead.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -182,6 +259,55 @@ impl Error {
             },
             Self::InvalidResponse { reason } => Self::InvalidResponse { reason },
             Self::NoUpgrade => Self::NoUpgrade,
+            Self::InvalidUrl { url, reason } => Self::InvalidUrl {
+                url: url.clone(),
+                reason,
+            },
+            Self::UnsupportedScheme { scheme } => Self::UnsupportedScheme {
+                scheme: scheme.clone(),
+            },
+            Self::Connect(e) => Self::Io(io::Error::other(e.to_string())),
+            Self::InvalidRequest { reason } => Self::InvalidRequest { reason },
+            Self::NoResponse {
+                method,
+                not_retried,
+                source,
+            } => Self::NoResponse {
+                method: method.clone(),
+                not_retried: *not_retried,
+                source: source
+                    .as_ref()
+                    .map(|e| io::Error::new(e.kind(), e.to_string())),
+            },
+            Self::TooManyRedirects { limit, last } => Self::TooManyRedirects {
+                limit: *limit,
+                last: last.clone(),
+            },
+            Self::InvalidRedirect { location, reason } => Self::InvalidRedirect {
+                location: location.clone(),
+                reason,
+            },
+            Self::InsecureRedirect { from, to } => Self::InsecureRedirect {
+                from: from.clone(),
+                to: to.clone(),
+            },
+            Self::Decompress { encoding, source } => Self::Decompress {
+                encoding,
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            Self::DecompressionBomb {
+                encoding,
+                wire,
+                decoded,
+            } => Self::DecompressionBomb {
+                encoding,
+                wire: *wire,
+                decoded: *decoded,
+            },
+            Self::InvalidConfig { field, reason } => Self::InvalidConfig {
+                field,
+                reason: reason.clone(),
+            },
         }
     }
 
@@ -198,6 +324,14 @@ impl Error {
                 | Self::InvalidResponse { .. }
                 | Self::Body(_)
                 | Self::NoUpgrade
+                | Self::InvalidUrl { .. }
+                | Self::UnsupportedScheme { .. }
+                | Self::Connect(_)
+                | Self::InvalidRequest { .. }
+                | Self::NoResponse { .. }
+                | Self::TooManyRedirects { .. }
+                | Self::InsecureRedirect { .. }
+                | Self::InvalidConfig { .. }
         )
     }
 }
@@ -276,6 +410,56 @@ impl fmt::Display for Error {
             Self::NoUpgrade => f.write_str(
                 "the connection was not upgraded: answer with 101 Switching Protocols (or 2xx to CONNECT) first",
             ),
+            Self::InvalidUrl { url, reason } => write!(f, "invalid URL {url:?}: {reason}"),
+            Self::UnsupportedScheme { scheme } => write!(
+                f,
+                "unsupported URL scheme `{scheme}`: the client speaks http and https"
+            ),
+            Self::Connect(e) => write!(f, "could not open a connection: {e}"),
+            Self::InvalidRequest { reason } => write!(f, "cannot send the request: {reason}"),
+            Self::NoResponse {
+                method,
+                not_retried,
+                source,
+            } => {
+                write!(
+                    f,
+                    "the connection closed before any response to the {method} request arrived"
+                )?;
+                if let Some(e) = source {
+                    write!(f, " ({e})")?;
+                }
+                match not_retried {
+                    Some(why) => write!(f, "; not retried: {why}"),
+                    None => f.write_str("; a retry on a new connection failed the same way"),
+                }
+            }
+            Self::TooManyRedirects { limit, last } => write!(
+                f,
+                "more than {limit} redirects (the last pointed to {last}); the server may loop, or raise the redirect limit"
+            ),
+            Self::InvalidRedirect { location, reason } => {
+                write!(f, "cannot follow the redirect to {location:?}: {reason}")
+            }
+            Self::InsecureRedirect { from, to } => write!(
+                f,
+                "refused to follow a redirect from {from} to plain-http {to}; allow it with ClientBuilder::allow_https_downgrade if that is intended"
+            ),
+            Self::Decompress { encoding, source } => write!(
+                f,
+                "the {encoding}-encoded response body is corrupt: {source}"
+            ),
+            Self::DecompressionBomb {
+                encoding,
+                wire,
+                decoded,
+            } => write!(
+                f,
+                "the {encoding}-encoded response body expanded from {wire} to over {decoded} bytes, past the decompression limit; raise ClientBuilder::max_decompression_ratio if it is legitimate"
+            ),
+            Self::InvalidConfig { field, reason } => {
+                write!(f, "invalid client config: `{field}` {reason}")
+            }
         }
     }
 }
@@ -284,8 +468,12 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Io(e) => Some(e),
-            Self::Accept(e) => Some(e),
+            Self::Accept(e) | Self::Connect(e) => Some(e),
             Self::Body(e) => Some(e.as_ref()),
+            Self::NoResponse {
+                source: Some(e), ..
+            }
+            | Self::Decompress { source: e, .. } => Some(e),
             _ => None,
         }
     }

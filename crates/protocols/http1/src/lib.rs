@@ -12,6 +12,9 @@
 //!   connection; keep-alive and pipelining with responses coalesced into few writes;
 //!   head (slowloris), idle and body timeouts; graceful shutdown; `Expect: 100-continue`;
 //!   full, streaming, chunked and file bodies (sendfile on plain TCP); an [`upgrade`] hook.
+//! - **Client** ([`client::Client`]): over the transport's connection pool; keep-alive
+//!   with a safe retry of stale connections, redirects, request/read-idle/total timeouts,
+//!   gzip/br/deflate/zstd decoding with a bomb cap, streamed bodies.
 //!
 //! ```
 //! use ghostnet_http1::{Body, Server};
@@ -37,6 +40,7 @@
 //! One [`Error`] enum; [`Error::status`] is the response status a server answers it with.
 
 mod body;
+pub mod client;
 pub mod codec;
 mod error;
 mod server;

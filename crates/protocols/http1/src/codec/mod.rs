@@ -10,7 +10,7 @@
 //! - Output: [`encode_response_head`] and [`BodyEncoder`].
 
 mod body_decoder;
-mod body_length;
+pub(crate) mod body_length;
 pub(crate) mod chunked;
 pub(crate) mod head;
 mod limits;

@@ -1,0 +1,103 @@
+//! One request: run the service, send its response. Each runs on its own task.
+
+use std::future::poll_fn;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use bytes::Bytes;
+use h2::SendStream;
+use h2::server::SendResponse;
+use http::{Method, Request, Response, StatusCode};
+
+use crate::body::{Body, send::poll_pipe};
+use crate::error::Result;
+use crate::headers::{set_content_length, strip_connection_specific};
+use crate::service::Service;
+
+/// Runs `service` on `req` and answers on `respond`. When the peer resets the stream
+/// first, the service future is dropped: its work is no longer wanted.
+///
+/// This future is what each stream's task holds, so it is kept small: the response
+/// head and a full body are sent synchronously, and only a streaming body is awaited.
+pub(crate) async fn handle<S: Service>(
+    service: Arc<S>,
+    req: Request<Body>,
+    respond: SendResponse<Bytes>,
+) {
+    let head_request = req.method() == Method::HEAD;
+    let mut guard = PanicGuard(Some(respond));
+    let response = {
+        let mut call = pin!(service.call(req));
+        poll_fn(|cx| {
+            if let Poll::Ready(resp) = call.as_mut().poll(cx) {
+                return Poll::Ready(Some(resp));
+            }
+            let respond = guard.0.as_mut().expect("taken only below");
+            respond.poll_reset(cx).map(|_| None)
+        })
+        .await
+    };
+    let respond = guard.0.take().expect("taken only here");
+    let Some(response) = response else {
+        tracing::trace!("stream reset by the peer before the response");
+        return;
+    };
+    match start_response(respond, response, head_request) {
+        Ok(None) => {}
+        Ok(Some((mut body, mut stream))) => {
+            if let Err(e) = poll_fn(|cx| poll_pipe(&mut body, &mut stream, cx)).await {
+                tracing::debug!("sending the response body failed: {e}");
+            }
+        }
+        Err(e) => tracing::debug!("sending the response failed: {e}"),
+    }
+}
+
+/// Sends the head, and a full body with it; returns what is left to stream.
+fn start_response(
+    mut respond: SendResponse<Bytes>,
+    response: Response<Body>,
+    head_request: bool,
+) -> Result<Option<(Body, SendStream<Bytes>)>> {
+    let (mut parts, mut body) = response.into_parts();
+    strip_connection_specific(&mut parts.headers);
+    let bodiless = head_request
+        || parts.status == StatusCode::NO_CONTENT
+        || parts.status == StatusCode::NOT_MODIFIED;
+    if head_request {
+        // A HEAD answer carries the length the GET would have, when the service gave
+        // that body; an empty body says nothing about it.
+        set_content_length(&mut parts.headers, body.size_hint().filter(|&n| n > 0));
+    } else if !bodiless {
+        set_content_length(&mut parts.headers, body.size_hint());
+    }
+    let end = bodiless || body.is_end_stream();
+    let mut stream = respond.send_response(Response::from_parts(parts, ()), end)?;
+    if end {
+        return Ok(None);
+    }
+    if let Some(data) = body.take_full() {
+        // Already in memory: hand it to h2 whole; h2 sends it as the window opens.
+        stream.send_data(data, true)?;
+        return Ok(None);
+    }
+    Ok(Some((body, stream)))
+}
+
+/// Answers `500` if the service panics before responding, so the client gets an answer
+/// instead of a bare reset. (A panic after the head was sent drops the stream, which
+/// h2 resets.)
+struct PanicGuard(Option<SendResponse<Bytes>>);
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        if let Some(respond) = &mut self.0
+            && std::thread::panicking()
+        {
+            let mut head = Response::new(());
+            *head.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            let _ = respond.send_response(head, true);
+        }
+    }
+}
