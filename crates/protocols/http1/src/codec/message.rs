@@ -97,34 +97,65 @@ impl RequestDecoder {
         result
     }
 
+    /// The next request head for the server: [`decode`](Self::decode) for the case where
+    /// a head is due, returned as parsed (no re-wrapping of a 200-byte value), and
+    /// without the `End` event of a bodiless request: the decoder goes straight back to
+    /// reading heads. `None` when more bytes are needed.
+    pub(crate) fn decode_head(&mut self, buf: &mut BytesMut) -> Result<Option<RequestHead>> {
+        if !matches!(self.state, State::Head) {
+            self.state = State::Stopped;
+            return Err(Error::InvalidHead {
+                reason: "request framing out of step",
+            });
+        }
+        let result = self.head(buf);
+        match &result {
+            Ok(Some(head)) if !head.upgrade && head.body.is_empty() => {}
+            Ok(Some(head)) => self.state = self.after_head(head),
+            Ok(None) => {}
+            Err(_) => self.state = State::Stopped,
+        }
+        result
+    }
+
+    /// Parses a head from the front of `buf`, if a whole one is there.
+    fn head(&mut self, buf: &mut BytesMut) -> Result<Option<RequestHead>> {
+        // First attempt at a head: parse straight away (the usual case is a whole head in
+        // the buffer). Once it proved partial, re-parse only when a blank line may have
+        // arrived, so a head dripped in stays linear.
+        let lines_checked = self.partial;
+        if self.partial && !may_be_complete(buf, &mut self.scanned)? {
+            check_size(buf, &self.limits)?;
+            return Ok(None);
+        }
+        let head = request_head::parse_with(buf, &self.limits, &mut self.scratch, lines_checked)?;
+        if head.is_some() {
+            self.scanned = 0;
+            self.partial = false;
+        } else if !self.partial {
+            self.partial = true;
+            self.scanned = 0;
+            may_be_complete(buf, &mut self.scanned)?;
+        }
+        Ok(head)
+    }
+
+    /// The state after `head`: its body, or nothing more after an upgrade request.
+    fn after_head(&self, head: &RequestHead) -> State {
+        if head.upgrade {
+            State::Stopped
+        } else {
+            State::Body(BodyDecoder::new(head.body, &self.limits))
+        }
+    }
+
     fn step(&mut self, buf: &mut BytesMut) -> Result<Event<RequestHead>> {
         match &mut self.state {
             State::Head => {
-                // First attempt at a head: parse straight away (the usual case is a whole
-                // head in the buffer). Once it proved partial, re-parse only when a blank
-                // line may have arrived, so a head dripped in stays linear.
-                let lines_checked = self.partial;
-                if self.partial && !may_be_complete(buf, &mut self.scanned)? {
-                    check_size(buf, &self.limits)?;
-                    return Ok(Event::NeedMore);
-                }
-                let Some(head) =
-                    request_head::parse_with(buf, &self.limits, &mut self.scratch, lines_checked)?
-                else {
-                    if !self.partial {
-                        self.partial = true;
-                        self.scanned = 0;
-                        may_be_complete(buf, &mut self.scanned)?;
-                    }
+                let Some(head) = self.head(buf)? else {
                     return Ok(Event::NeedMore);
                 };
-                self.scanned = 0;
-                self.partial = false;
-                self.state = if head.upgrade {
-                    State::Stopped
-                } else {
-                    State::Body(BodyDecoder::new(head.body, &self.limits))
-                };
+                self.state = self.after_head(&head);
                 Ok(Event::Head(head))
             }
             State::Body(body) => Ok(match body.decode(buf)? {

@@ -1,38 +1,60 @@
 //! The `Date` field value, formatted at most once a second per thread.
 //!
 //! Every response carries a Date (RFC 9110 6.6.1). Formatting it costs far more than
-//! copying 29 bytes, so each worker thread keeps the last value and the second it was made
-//! for; a response only compares the current second (a vDSO clock read) with it.
+//! copying 29 bytes, so each worker thread keeps the last value and the instant until
+//! which it is current (the end of its second). A connection keeps a copy with that
+//! instant too, so a response only compares two instants, using the clock read the
+//! connection makes anyway for its timer: no second (wall) clock read per request.
 
 use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 /// Length of an IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub(crate) const DATE_LEN: usize = 29;
 
-struct Cached {
-    secs: u64,
-    value: [u8; DATE_LEN],
+/// A Date value and the instant it stops being current.
+#[derive(Clone, Copy)]
+pub(crate) struct Date {
+    pub(crate) value: [u8; DATE_LEN],
+    until: Option<Instant>,
+}
+
+impl Date {
+    /// A value that is current at no instant (refreshed on first use).
+    pub(crate) const fn stale() -> Self {
+        Self {
+            value: [b' '; DATE_LEN],
+            until: None,
+        }
+    }
+
+    /// Whether the value is current at `now`.
+    pub(crate) fn is_current(&self, now: Instant) -> bool {
+        self.until.is_some_and(|u| now < u)
+    }
 }
 
 thread_local! {
-    static CACHE: RefCell<Cached> = const {
-        RefCell::new(Cached { secs: u64::MAX, value: [b' '; DATE_LEN] })
-    };
+    static CACHE: RefCell<Date> = const { RefCell::new(Date::stale()) };
 }
 
-/// Calls `f` with the current Date value.
-pub(crate) fn with_date<R>(f: impl FnOnce(&[u8]) -> R) -> R {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+/// The Date value at `now` (from the monotonic clock), from this thread's cache.
+pub(crate) fn current(now: Instant) -> Date {
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.secs != secs {
-            c.value = format_imf_fixdate(secs);
-            c.secs = secs;
+        if !c.is_current(now) {
+            let since_epoch = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            c.value = format_imf_fixdate(since_epoch.as_secs());
+            // Current until the wall clock's next second begins.
+            let left =
+                Duration::from_secs(1) - Duration::from_nanos(since_epoch.subsec_nanos().into());
+            c.until = Some(now + left);
         }
-        f(&c.value)
+        *c
     })
 }
 
@@ -105,8 +127,11 @@ mod tests {
 
     #[test]
     fn cached_value_is_current() {
-        let v = with_date(|d| d.to_vec());
-        assert_eq!(v.len(), DATE_LEN);
-        assert!(v.ends_with(b" GMT"));
+        let now = Instant::now();
+        let d = current(now);
+        assert!(d.value.ends_with(b" GMT"));
+        assert!(d.is_current(now));
+        assert!(!d.is_current(now + Duration::from_secs(1)));
+        assert!(!Date::stale().is_current(now));
     }
 }

@@ -2,8 +2,11 @@
 
 mod conn;
 mod date;
+mod exchange;
+mod io;
 mod sendfile;
 mod service;
+mod shutdown;
 mod timer;
 
 use std::sync::Arc;
@@ -108,9 +111,13 @@ impl Server {
             match accepted {
                 Ok((io, peer)) => {
                     let conn =
-                        conn::Conn::new(io, self.config.clone(), service.clone(), shutdown.token());
+                        conn::serve(io, self.config.clone(), service.clone(), shutdown.token());
+                    // Boxed once here: `Shutdown::spawn`'s wrapper and tokio move the task's
+                    // future several times before it first runs, and a pointer moves for
+                    // free where a connection's state (kilobytes) does not.
+                    let conn = Box::pin(conn);
                     shutdown.spawn(async move {
-                        if let Err(e) = conn.run().await {
+                        if let Err(e) = conn.await {
                             tracing::debug!(%peer, "http1 connection ended: {e}");
                         }
                     });
@@ -144,9 +151,7 @@ impl Server {
         S: Stream,
         Svc: Service,
     {
-        conn::Conn::new(io, self.config.clone(), service, token)
-            .run()
-            .await
+        conn::serve(io, self.config.clone(), service, token).await
     }
 }
 

@@ -4,8 +4,10 @@
 //! do that on every request. Instead the deadline is a plain `Instant`: the timer is moved
 //! only when the deadline comes *earlier*, and when it fires early (the deadline moved
 //! later meanwhile) it is re-armed once. A busy connection touches the wheel about once per
-//! timeout period, not once per request.
+//! timeout period, not once per request. The timer itself is made on the first wait, so a
+//! connection that never waits never allocates one.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -13,7 +15,7 @@ use std::time::Duration;
 use tokio::time::{Instant, Sleep, sleep_until};
 
 pub(crate) struct Deadline {
-    sleep: Pin<Box<Sleep>>,
+    sleep: Option<Pin<Box<Sleep>>>,
     target: Option<Instant>,
     /// The waker the armed timer will wake: polling again with the same one is skipped.
     registered: Option<Waker>,
@@ -22,7 +24,7 @@ pub(crate) struct Deadline {
 impl Deadline {
     pub(crate) fn new() -> Self {
         Self {
-            sleep: Box::pin(sleep_until(far_future())),
+            sleep: None,
             target: None,
             registered: None,
         }
@@ -30,10 +32,16 @@ impl Deadline {
 
     /// Expires `after` from now.
     pub(crate) fn set_after(&mut self, after: Duration) {
-        let at = Instant::now() + after;
+        self.set_at(Instant::now() + after);
+    }
+
+    /// Expires at `at`.
+    pub(crate) fn set_at(&mut self, at: Instant) {
         self.target = Some(at);
-        if self.sleep.deadline() > at {
-            self.sleep.as_mut().reset(at);
+        if let Some(sleep) = &mut self.sleep
+            && sleep.deadline() > at
+        {
+            sleep.as_mut().reset(at);
             self.registered = None;
         }
     }
@@ -52,7 +60,10 @@ impl Deadline {
             let Some(target) = self.target else {
                 return Poll::Pending;
             };
-            if !self.sleep.is_elapsed()
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(sleep_until(target)));
+            if !sleep.is_elapsed()
                 && self
                     .registered
                     .as_ref()
@@ -61,24 +72,18 @@ impl Deadline {
                 // Armed with this task's waker already: it will wake us when it fires.
                 return Poll::Pending;
             }
-            if self.sleep.as_mut().poll(cx).is_pending() {
+            if sleep.as_mut().poll(cx).is_pending() {
                 self.registered = Some(cx.waker().clone());
                 return Poll::Pending;
             }
             if Instant::now() >= target {
                 return Poll::Ready(());
             }
-            self.sleep.as_mut().reset(target);
+            sleep.as_mut().reset(target);
             self.registered = None;
         }
     }
 }
-
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365)
-}
-
-use std::future::Future;
 
 #[cfg(test)]
 mod tests {
