@@ -51,6 +51,35 @@ pub enum Error {
         /// What the JSON parser said.
         reason: String,
     },
+    /// The AUR (or the proxy in front of it) answered HTTP 429: its rate limit, 4000
+    /// requests a day per IP address, was reached.
+    AurRateLimited {
+        /// How long the server asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+    /// The AUR answered an HTTP status other than 200, 304 or 429.
+    AurStatus {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The server's `error` message when the body was RPC JSON.
+        message: Option<String>,
+    },
+    /// The AUR endpoint could not be reached, or the exchange broke off.
+    AurUnreachable {
+        /// The URL requested.
+        url: String,
+        /// What the HTTP client said.
+        reason: String,
+    },
+    /// An AUR client setting is out of range.
+    AurConfig {
+        /// The builder method that set it.
+        field: &'static str,
+        /// Why the value was refused and what to use instead.
+        reason: String,
+    },
     /// A file operation failed.
     Io {
         /// What was being done, e.g. `create`, `rename`.
@@ -150,6 +179,31 @@ impl fmt::Display for Error {
                 f,
                 "the AUR answer is not RPC v5 JSON ({reason}); check the endpoint URL"
             ),
+            Self::AurRateLimited { retry_after } => {
+                f.write_str("the AUR rate limit was reached (HTTP 429; 4000 requests a day per IP); ")?;
+                match retry_after {
+                    Some(d) => write!(f, "retry in {}s", d.as_secs_f64().ceil()),
+                    None => f.write_str("wait and retry later"),
+                }
+            }
+            Self::AurStatus {
+                url,
+                status,
+                message,
+            } => {
+                write!(f, "{url} answered HTTP {status}")?;
+                if let Some(m) = message {
+                    write!(f, ": {m}")?;
+                }
+                f.write_str("; check the endpoint URL and the query")
+            }
+            Self::AurUnreachable { url, reason } => write!(
+                f,
+                "could not query the AUR at {url}: {reason}; check the network or the endpoint URL"
+            ),
+            Self::AurConfig { field, reason } => {
+                write!(f, "invalid AUR client setting `{field}`: {reason}")
+            }
             Self::Io { op, path, source } => {
                 write!(f, "could not {op} {}: {source}", path.display())
             }

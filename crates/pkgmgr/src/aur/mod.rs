@@ -1,8 +1,22 @@
-//! The AUR RPC v5 interface: response types (every field), and parsing that turns
-//! `type: "error"` into a clear error.
+//! The AUR RPC v5 interface: response types (every field), parsing that turns
+//! `type: "error"` into a clear error, and [`AurClient`]: batched concurrent `info`,
+//! `search` by any field, a client-side rate limit and an ETag cache.
+//!
+//! With the `testing` feature, [`testing::AurServer`] is a local AUR-format endpoint.
 
+mod cache;
+mod client;
+mod query;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod transport;
 mod types;
 
+pub use client::{
+    AurClient, AurClientBuilder, AurStats, DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY,
+    DEFAULT_ENDPOINT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_RATE_LIMIT,
+    DEFAULT_REQUEST_TIMEOUT, InfoResults,
+};
 pub use types::{Envelope, PackageInfo, SearchBy, SearchResult};
 
 use serde::de::DeserializeOwned;
