@@ -116,6 +116,33 @@ pub enum Error {
     },
     /// The mirror health checks could not be started.
     HealthCheck(ghostnet_resilience::Error),
+    /// The request failed before a response arrived, or its body broke off
+    /// (connect error, timeout, connection lost). What arrived is kept in the `.part` file.
+    Fetch {
+        /// The URL requested.
+        url: String,
+        /// What the HTTP client said.
+        source: crate::fetch::FetchError,
+    },
+    /// A transfer stayed below the lowest speed limit for the whole window and was
+    /// abandoned (what arrived is kept in the `.part` file).
+    TooSlow {
+        /// The URL requested.
+        url: String,
+        /// The rate over the window, bytes/s.
+        rate: u64,
+        /// The limit, bytes/s.
+        limit: u64,
+        /// The window.
+        window: Duration,
+    },
+    /// A download setting is out of range.
+    InvalidDownloadConfig {
+        /// The setting.
+        field: &'static str,
+        /// Why the value was refused and what to use instead.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -199,6 +226,23 @@ impl fmt::Display for Error {
                 )
             }
             Self::HealthCheck(e) => write!(f, "could not start mirror health checks: {e}"),
+            Self::Fetch { url, source } => write!(
+                f,
+                "fetching {url} failed: {source}; the partial file is kept, run again to resume"
+            ),
+            Self::TooSlow {
+                url,
+                rate,
+                limit,
+                window,
+            } => write!(
+                f,
+                "{url} sent {rate} B/s over {}s, below the {limit} B/s limit; the partial file is kept (add a mirror or lower the limit)",
+                window.as_secs_f64()
+            ),
+            Self::InvalidDownloadConfig { field, reason } => {
+                write!(f, "invalid download setting `{field}`: {reason}")
+            }
         }
     }
 }
@@ -208,6 +252,7 @@ impl std::error::Error for Error {
         match self {
             Self::Io { source, .. } => Some(source),
             Self::HealthCheck(e) => Some(e),
+            Self::Fetch { source, .. } => Some(source),
             _ => None,
         }
     }
