@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use ghostnet_http1::client::Client;
+use ghostnet_resilience::FailureKind;
 use ghostnet_resilience::rate::{RateLimit, RateLimiter};
-use ghostnet_transport::Dial;
 use http::header::{ACCEPT, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -18,9 +18,9 @@ use tokio::task::JoinSet;
 
 use super::cache::{Cached, DEFAULT_CACHE_ENTRIES, EtagCache};
 use super::query::{Call, Endpoint};
-use super::transport::Exchange;
 use super::{PackageInfo, SearchBy, SearchResult, parse_response};
 use crate::error::{Error, Result};
+use crate::fetch::{FetchError, HttpFetch};
 
 /// The public AUR.
 pub const DEFAULT_ENDPOINT: &str = "https://aur.archlinux.org";
@@ -161,20 +161,18 @@ impl AurClientBuilder {
                 field: "request_timeout",
                 reason: e.to_string(),
             })?;
-        self.build_with_http1(http)
+        self.build_with(http)
     }
 
-    /// A client sending through `http` (its pool, dialer and timeouts), such as one
-    /// over the in-memory transport in tests.
+    /// A client sending through `http`: any [`HttpFetch`], such as an HTTP/1.1 client
+    /// over the in-memory transport, or an in-process fake in tests. Its pool, timeouts
+    /// and redirects apply.
     ///
     /// # Errors
     ///
     /// [`Error::AurConfig`] naming the first unusable setting.
-    pub fn build_with_http1<D: Dial + Clone>(self, http: Client<D>) -> Result<AurClient> {
-        self.build_with(Arc::new(http))
-    }
-
-    fn build_with(self, http: Arc<dyn Exchange>) -> Result<AurClient> {
+    pub fn build_with(self, http: impl HttpFetch + 'static) -> Result<AurClient> {
+        let http: Arc<dyn HttpFetch> = Arc::new(http);
         let endpoint = Endpoint::parse(&self.endpoint)?;
         let bad = |field, reason: &str| Error::AurConfig {
             field,
@@ -249,7 +247,7 @@ pub struct AurClient {
 }
 
 struct Inner {
-    http: Arc<dyn Exchange>,
+    http: Arc<dyn HttpFetch>,
     endpoint: Endpoint,
     batch_size: usize,
     max_url_len: usize,
@@ -328,7 +326,7 @@ impl AurClient {
                     Err(e) => {
                         return Err(Error::AurUnreachable {
                             url: self.inner.endpoint.info_post_url(),
-                            reason: e.to_string(),
+                            source: FetchError::new(FailureKind::Transient, e.to_string()),
                         });
                     }
                 };
@@ -398,7 +396,9 @@ impl Inner {
                 None => Err(Error::AurStatus {
                     url: call.url,
                     status: 304,
-                    message: Some("not modified, but nothing was asked for with If-None-Match".to_owned()),
+                    message: Some(
+                        "not modified, but nothing was asked for with If-None-Match".to_owned(),
+                    ),
                 }),
             },
             StatusCode::TOO_MANY_REQUESTS => Err(Error::AurRateLimited {
@@ -423,18 +423,24 @@ impl Inner {
         if let Some(hit) = cached {
             req = req.header(IF_NONE_MATCH, hit.etag.clone());
         }
-        let unreachable = |reason: String| Error::AurUnreachable {
+        let unreachable = |source: FetchError| Error::AurUnreachable {
             url: call.url.clone(),
-            reason,
+            source,
         };
-        let req = req
-            .body(call.body.clone())
-            .map_err(|e| unreachable(e.to_string()))?;
+        let req = req.body(call.body.clone()).map_err(|e| {
+            unreachable(FetchError::new(
+                FailureKind::Permanent,
+                format!("the request cannot be built: {e}"),
+            ))
+        })?;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        self.http
-            .exchange(req, self.max_response_bytes)
+        let response = self.http.fetch(req).await.map_err(unreachable)?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .bytes(self.max_response_bytes)
             .await
-            .map_err(unreachable)
+            .map_err(unreachable)?;
+        Ok(Response::from_parts(parts, body))
     }
 }
 
@@ -456,4 +462,3 @@ fn error_message(body: &[u8]) -> Option<String> {
         _ => None,
     }
 }
-

@@ -9,7 +9,6 @@ mod client;
 mod query;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod transport;
 mod types;
 
 pub use client::{

@@ -100,7 +100,11 @@ pub(crate) struct Call {
 
 impl Call {
     /// The `info` request for `names`: GET when its URL fits in `max_url_len`, else POST.
-    pub(crate) fn info<S: AsRef<str>>(endpoint: &Endpoint, names: &[S], max_url_len: usize) -> Self {
+    pub(crate) fn info<S: AsRef<str>>(
+        endpoint: &Endpoint,
+        names: &[S],
+        max_url_len: usize,
+    ) -> Self {
         let url = endpoint.info_get_url(names);
         if url.len() <= max_url_len {
             return Self {
@@ -138,7 +142,13 @@ mod tests {
     fn endpoint_checks_and_trims() {
         let e = Endpoint::parse("https://aur.archlinux.org/").unwrap();
         assert_eq!(e.as_str(), "https://aur.archlinux.org");
-        for bad in ["", "aur.archlinux.org", "ftp://x/", "http://x/?a=b", "http:///x"] {
+        for bad in [
+            "",
+            "aur.archlinux.org",
+            "ftp://x/",
+            "http://x/?a=b",
+            "http:///x",
+        ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

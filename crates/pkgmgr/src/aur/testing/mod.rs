@@ -28,9 +28,8 @@ mod handler;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use ghostnet_http1::{Body, Server};
@@ -41,6 +40,7 @@ use http::{Request, Response, StatusCode};
 pub use data::{generated_name, generated_package, recorded_packages};
 
 use super::PackageInfo;
+use crate::fetch::{FetchBody, FetchFuture, HttpFetch};
 
 /// The most results one answer may hold before it is `Too many package results.`
 /// (aurweb's default).
@@ -114,7 +114,8 @@ impl AurServerBuilder {
     ///
     /// When the listener cannot be bound.
     pub fn start(self) -> ghostnet_transport::Result<AurServer> {
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), TcpOptions::default())?;
+        let listener =
+            TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), TcpOptions::default())?;
         let addr = listener.local_addr();
         Ok(self.serve_on(listener, format!("http://{addr}")))
     }
@@ -129,12 +130,28 @@ impl AurServerBuilder {
             let state = Arc::clone(&service_state);
             async move { serve_one(&state, req).await }
         };
-        let serving = tokio::spawn(Server::builder().build().serve(listener, service, shutdown.clone()));
+        let serving = tokio::spawn(Server::builder().build().serve(
+            listener,
+            service,
+            shutdown.clone(),
+        ));
         AurServer {
             endpoint,
             state,
             shutdown,
-            serving,
+            serving: Some(serving),
+        }
+    }
+
+    /// A server without a listener, reached only in-process: it is an [`HttpFetch`]
+    /// itself, so `AurClient::builder().endpoint(s.endpoint()).build_with(s)` talks to
+    /// it with no I/O (what tests on tokio's paused clock need).
+    pub fn in_process(self) -> AurServer {
+        AurServer {
+            endpoint: IN_PROCESS_ENDPOINT.to_owned(),
+            state: Arc::new(self.into_state()),
+            shutdown: Shutdown::new(),
+            serving: None,
         }
     }
 
@@ -161,7 +178,18 @@ pub struct AurServer {
     endpoint: String,
     state: Arc<State>,
     shutdown: Shutdown,
-    serving: tokio::task::JoinHandle<ghostnet_http1::Result<()>>,
+    serving: Option<tokio::task::JoinHandle<ghostnet_http1::Result<()>>>,
+}
+
+/// The endpoint of an [`in_process`](AurServerBuilder::in_process) server.
+const IN_PROCESS_ENDPOINT: &str = "http://aur.in-process.test";
+
+/// Answers in-process: the request goes straight to the handler.
+impl HttpFetch for AurServer {
+    fn fetch(&self, request: Request<Bytes>) -> FetchFuture<'_> {
+        let response = self.handle(request).map(FetchBody::from);
+        Box::pin(async move { Ok(response) })
+    }
 }
 
 impl AurServer {
@@ -205,7 +233,9 @@ impl AurServer {
     /// Stops accepting, lets requests in flight finish, and closes the connections.
     pub async fn stop(self) {
         self.shutdown.shutdown().await;
-        let _ = self.serving.await;
+        if let Some(serving) = self.serving {
+            let _ = serving.await;
+        }
     }
 }
 
