@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod aur;
 pub(crate) mod doctor;
 
 /// What a command fails with: a message for one line on stderr.
