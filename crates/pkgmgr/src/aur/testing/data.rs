@@ -54,7 +54,7 @@ pub fn generated_package(i: usize) -> PackageInfo {
         groups: vec!["ghostnet-generated".to_owned()],
         license: vec!["MIT".to_owned()],
         keywords: vec!["ghostnet".to_owned(), "generated".to_owned()],
-        co_maintainers: if i % 3 == 0 {
+        co_maintainers: if i.is_multiple_of(3) {
             vec!["dave".to_owned()]
         } else {
             Vec::new()

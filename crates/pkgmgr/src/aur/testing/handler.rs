@@ -149,7 +149,7 @@ fn matches(p: &PackageInfo, by: SearchBy, arg: &str, needle: &str) -> bool {
     match by {
         SearchBy::Name => contains(&p.name),
         SearchBy::NameDesc => {
-            contains(&p.name) || p.description.as_deref().is_some_and(|d| contains(d))
+            contains(&p.name) || p.description.as_deref().is_some_and(contains)
         }
         SearchBy::Maintainer => match &p.maintainer {
             Some(m) => same(m),
