@@ -135,20 +135,19 @@ async fn reqwest_batched(endpoint: &str, names: &[String], rounds: usize) -> f64
         .no_proxy()
         .build()
         .expect("reqwest client");
-    let urls: Vec<String> = names
-        .chunks(BATCH)
-        .map(|batch| {
-            let mut url = format!("{endpoint}/rpc/v5/info");
-            for (i, name) in batch.iter().enumerate() {
-                url.push(if i == 0 { '?' } else { '&' });
-                // Generated names are unreserved characters only: nothing to encode.
-                url.push_str("arg[]=");
-                url.push_str(name);
-            }
-            url
-        })
-        .collect();
+    // The URLs are built on every lookup, as the AUR client builds them.
+    let batch_url = |batch: &[String]| {
+        let mut url = format!("{endpoint}/rpc/v5/info");
+        for (i, name) in batch.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            // Generated names are unreserved characters only: nothing to encode.
+            url.push_str("arg[]=");
+            url.push_str(name);
+        }
+        url
+    };
     let lookup = async || {
+        let urls: Vec<String> = names.chunks(BATCH).map(batch_url).collect();
         let bodies = join_all(urls.iter().map(|url| {
             let client = &client;
             async move {

@@ -106,3 +106,24 @@ async fn empty_and_special_names() {
     assert_eq!(found.packages[0].name, "yay");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn runs_over_the_in_memory_transport() {
+    let net = ghostnet_transport::MemoryNetwork::new();
+    let listener = net.listen(&"aur.test:80".parse().unwrap()).unwrap();
+    let server = AurServer::builder()
+        .generated(30)
+        .serve_on(listener, "http://aur.test".to_owned());
+    let http = Client::builder().build_with_dialer(net.dialer()).unwrap();
+    let aur = AurClient::builder()
+        .endpoint(server.endpoint())
+        .rate_limit(None)
+        .batch_size(10)
+        .build_with(http)
+        .unwrap();
+    let names: Vec<String> = (0..30).map(generated_name).collect();
+    let found = aur.info(&names).await.unwrap();
+    assert_eq!(found.packages.len(), 30);
+    assert_eq!(server.stats().info_get, 3);
+    server.stop().await;
+}

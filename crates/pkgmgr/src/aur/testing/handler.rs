@@ -5,6 +5,7 @@
 //! `type: "error"` bodies for bad queries.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hasher};
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
@@ -12,9 +13,7 @@ use http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use super::data::search_result;
 use super::{Failure, State};
 use crate::aur::{Envelope, PackageInfo, SearchBy};
 
@@ -102,16 +101,16 @@ pub(crate) fn handle(state: &State, req: Request<Bytes>) -> Response<Bytes> {
 
 /// `info`: the packages among `args`, in the server's (name) order, not the request's.
 fn info(state: &State, args: &[String]) -> Bytes {
-    let mut found: Vec<&PackageInfo> = args
+    let mut found: Vec<usize> = args
         .iter()
-        .filter_map(|a| state.by_name.get(a.as_str()).map(|&i| &state.packages[i]))
+        .filter_map(|a| state.by_name.get(a.as_str()).copied())
         .collect();
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    found.dedup_by(|a, b| a.name == b.name);
+    found.sort_by(|&a, &b| state.packages[a].name.cmp(&state.packages[b].name));
+    found.dedup();
     if found.len() > state.max_results {
         return envelope_error("Too many package results.");
     }
-    envelope("multiinfo", found)
+    envelope("multiinfo", found.iter().map(|&i| &state.info_json[i]))
 }
 
 /// `search`: matches as aurweb does (substring for names and descriptions, exact
@@ -124,16 +123,13 @@ fn search(state: &State, arg: &str, by: &str) -> Bytes {
         return envelope_error("Query arg too small.");
     }
     let needle = arg.to_lowercase();
-    let found: Vec<_> = state
-        .packages
-        .iter()
-        .filter(|p| matches(p, by, arg, &needle))
-        .map(search_result)
+    let found: Vec<usize> = (0..state.packages.len())
+        .filter(|&i| matches(&state.packages[i], by, arg, &needle))
         .collect();
     if found.len() > state.max_results {
         return envelope_error("Too many package results.");
     }
-    envelope("search", found)
+    envelope("search", found.iter().map(|&i| &state.search_json[i]))
 }
 
 fn matches(p: &PackageInfo, by: SearchBy, arg: &str, needle: &str) -> bool {
@@ -148,9 +144,7 @@ fn matches(p: &PackageInfo, by: SearchBy, arg: &str, needle: &str) -> bool {
     };
     match by {
         SearchBy::Name => contains(&p.name),
-        SearchBy::NameDesc => {
-            contains(&p.name) || p.description.as_deref().is_some_and(contains)
-        }
+        SearchBy::NameDesc => contains(&p.name) || p.description.as_deref().is_some_and(contains),
         SearchBy::Maintainer => match &p.maintainer {
             Some(m) => same(m),
             None => arg.is_empty(),
@@ -182,15 +176,19 @@ fn post_args(body: &[u8]) -> Result<Vec<String>, &'static str> {
     }
 }
 
-fn envelope<T: Serialize>(kind: &str, results: Vec<T>) -> Bytes {
-    let env = Envelope {
-        kind: kind.to_owned(),
-        version: Some(5),
-        result_count: results.len(),
-        results,
-        error: None,
-    };
-    Bytes::from(serde_json::to_vec(&env).unwrap_or_default())
+/// An answer from pre-serialized results, keys sorted as aurweb sorts them.
+fn envelope<'a>(kind: &str, results: impl ExactSizeIterator<Item = &'a Bytes>) -> Bytes {
+    let count = results.len();
+    let mut out = Vec::with_capacity(64 + count * 1024);
+    out.extend_from_slice(format!("{{\"resultcount\":{count},\"results\":[").as_bytes());
+    for (i, r) in results.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(r);
+    }
+    out.extend_from_slice(format!("],\"type\":\"{kind}\",\"version\":5}}").as_bytes());
+    Bytes::from(out)
 }
 
 fn envelope_error(message: &str) -> Bytes {
@@ -201,7 +199,16 @@ fn envelope_error(message: &str) -> Bytes {
         results: Vec::new(),
         error: Some(message.to_owned()),
     };
-    Bytes::from(serde_json::to_vec(&env).unwrap_or_default())
+    sorted_json(&env)
+}
+
+/// JSON with object keys in sorted order (serde_json's map is ordered), as aurweb
+/// sends it.
+pub(crate) fn sorted_json<T: Serialize>(value: &T) -> Bytes {
+    serde_json::to_value(value)
+        .and_then(|v| serde_json::to_vec(&v))
+        .map(Bytes::from)
+        .unwrap_or_default()
 }
 
 fn rpc_error(status: StatusCode, message: &str) -> Response<Bytes> {
@@ -245,10 +252,12 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Bytes> {
     r
 }
 
-/// The body's digest, as aurweb derives its ETag from the body (it uses MD5).
+/// A digest of the body, as aurweb derives its ETag from the body (it uses MD5; any
+/// stable digest will do for a local server, and SipHash is cheap).
 fn etag_of(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    let mut h = DefaultHasher::new();
+    h.write(body);
+    format!("{:016x}{:08x}", h.finish(), body.len())
 }
 
 /// Splits a query like aurweb: on `&` and the first `=`, then percent-decodes (a `+`

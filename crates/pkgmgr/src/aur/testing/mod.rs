@@ -164,6 +164,11 @@ impl AurServerBuilder {
         }
         State {
             by_name: handler::index(&packages),
+            info_json: packages.iter().map(handler::sorted_json).collect(),
+            search_json: packages
+                .iter()
+                .map(|p| handler::sorted_json(&data::search_result(p)))
+                .collect(),
             packages,
             max_results: self.max_results,
             failures: Mutex::new(VecDeque::new()),
@@ -254,6 +259,9 @@ async fn serve_one(state: &State, req: Request<Body>) -> Response<Body> {
 pub(crate) struct State {
     packages: Vec<PackageInfo>,
     by_name: HashMap<String, usize>,
+    /// Each package as `info` and `search` return it, serialized once.
+    info_json: Vec<Bytes>,
+    search_json: Vec<Bytes>,
     max_results: usize,
     failures: Mutex<VecDeque<Failure>>,
     stats: Counters,
