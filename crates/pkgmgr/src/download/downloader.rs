@@ -16,8 +16,13 @@ use crate::error::{Error, Result};
 use crate::fetch::HttpFetch;
 use crate::mirror::{Candidate, MirrorManager};
 
-/// Default attempts (rounds over the mirrors), the first included: 5.
+/// Default attempts (rounds over the mirrors), the first included: 5. Attempts count
+/// only while the part file stops growing (see [`Downloader`]).
 pub const DEFAULT_DOWNLOAD_ATTEMPTS: u32 = 5;
+
+/// Bounds the fresh starts of the retry policy after progress (a safety net; progress
+/// already bounds them by the file size).
+const MAX_POLICY_RUNS: u32 = 10_000;
 
 /// Downloads files over an [`HttpFetch`] client: resumable, verified, with mirror
 /// failover and retries.
@@ -28,7 +33,9 @@ pub const DEFAULT_DOWNLOAD_ATTEMPTS: u32 = 5;
 /// mirror or the next, asks for the rest with `Range` (+ `If-Range`).
 ///
 /// Retries follow a [`RetryPolicy`] (5 attempts, exponential backoff, `Retry-After`
-/// honoured). With a [`MirrorManager`], one attempt is a round over the usable mirrors:
+/// honoured). When the policy gives up but the part file grew since it started, it
+/// starts again: a flaky mirror that drops the connection every few megabytes still
+/// gets the file across. With a [`MirrorManager`], one attempt is a round over the usable mirrors:
 /// a failing mirror hands over at once to the next, and the policy's backoff applies
 /// only when every mirror failed in the round.
 ///
@@ -121,6 +128,7 @@ impl Downloader {
             run: RunState {
                 started,
                 received: 0,
+                high_water: resumed_from,
             },
             tries: 0,
             failovers: 0,
@@ -132,10 +140,33 @@ impl Downloader {
             opts: &opts,
             limiter: self.limiter.as_deref(),
         };
-        let outcome = self
-            .retry
-            .run(|_attempt| round(&cx, &source, &shared))
-            .await;
+        // A download that keeps getting further keeps going: when the policy gives up on
+        // a retryable failure but the part grew past its longest, it starts afresh. A
+        // server that always restarts from zero makes no such progress, so this ends.
+        let mut high_water = resumed_from;
+        let mut policy_runs = 0u32;
+        let outcome = loop {
+            policy_runs += 1;
+            let outcome = self
+                .retry
+                .run(|_attempt| round(&cx, &source, &shared))
+                .await;
+            let grown = shared
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .run
+                .high_water;
+            match &outcome {
+                Err(e)
+                    if grown > high_water
+                        && policy_runs < MAX_POLICY_RUNS
+                        && !matches!(e.error().kind, FailureKind::Permanent) =>
+                {
+                    high_water = grown;
+                }
+                _ => break outcome,
+            }
+        };
         let shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
         match outcome {
             Ok(done) => Ok(DownloadReport {
@@ -245,15 +276,12 @@ async fn counted_try(
         RunState {
             started: s.run.started,
             received: s.run.received,
+            high_water: s.run.high_water,
         }
     };
     let began = Instant::now();
     let result = try_once(cx, url, &mut run).await;
-    shared
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .run
-        .received = run.received;
+    shared.lock().unwrap_or_else(|p| p.into_inner()).run = run;
     (result, began.elapsed())
 }
 
