@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Show what this machine offers: OS, kernel, CPUs, io_uring, package managers.
     Doctor,
+    /// Download files: mirrors, resume on re-run, sha256 checks, progress bars.
+    Get(commands::get::GetArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let result = ghostnet_runtime::run(ghostnet_runtime::Config::for_cli(), async move {
         match cli.command {
             Command::Doctor => commands::doctor::run().await,
+            Command::Get(args) => commands::get::run(args).await,
         }
     });
     let message = match result {
