@@ -318,7 +318,7 @@ async fn stream_body(
     let fail = |e: TryError, received: u64| TryError { received, ..e };
     loop {
         let deadline = window_start + opts.low_speed_time;
-        let next = tokio::time::timeout_at(deadline.into(), body.chunk())
+        let next = tokio::time::timeout_at(deadline, body.chunk())
             .await
             .map_err(|_| ());
         let chunk = match next {
