@@ -349,3 +349,36 @@ async fn bad_input_is_a_clear_error() {
         }
     ));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_file_already_in_place_with_the_right_checksum_is_not_fetched_again() {
+    let net = Net::new();
+    let body = data(20_000, 18);
+    let m = net.mirror("a.test", vec![(FILE, body.clone())], Behaviour::Normal);
+    let dir = tmp_dir("in-place");
+    let dest = dir.join("f");
+    std::fs::write(&dest, &body).unwrap();
+    let report = downloader(&net)
+        .download(
+            &format!("{}{FILE}", m.base()),
+            DownloadOptions::new(&dest)
+                .sha256(&sha256_hex(&body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.received, report.size), (0, 20_000));
+    assert_eq!(m.requests.load(Ordering::SeqCst), 0);
+    // A different file in place is replaced.
+    std::fs::write(&dest, b"stale").unwrap();
+    downloader(&net)
+        .download(
+            &format!("{}{FILE}", m.base()),
+            DownloadOptions::new(&dest)
+                .sha256(&sha256_hex(&body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), body);
+}

@@ -27,6 +27,7 @@ const MAX_POLICY_RUNS: u32 = 10_000;
 /// Downloads files over an [`HttpFetch`] client: resumable, verified, with mirror
 /// failover and retries.
 ///
+/// A destination that already has the expected SHA-256 is left as it is (no request).
 /// Each download streams into `<dest>.part` (with a `.part.meta` sidecar holding the
 /// server's validators) and is moved into place only when complete and, if a SHA-256
 /// was given, verified. A failure at any byte keeps the part; the next try, on the same
@@ -124,6 +125,11 @@ impl Downloader {
         opts.validate()?;
         let started = Instant::now();
         let resumed_from = existing_part_len(&opts).await;
+        if resumed_from == 0
+            && let Some(report) = already_in_place(&source, &opts, started).await
+        {
+            return Ok(report);
+        }
         let shared = Mutex::new(Shared {
             run: RunState {
                 started,
@@ -329,6 +335,54 @@ async fn round(
             }
         }
     }
+}
+
+/// A destination that already has the expected SHA-256 (a finished earlier run) is
+/// not fetched again. Without a checksum nothing proves it is current, so it is.
+async fn already_in_place(
+    source: &Source<'_>,
+    opts: &DownloadOptions,
+    started: Instant,
+) -> Option<DownloadReport> {
+    let expected = opts.sha256?;
+    let dest = opts.dest.clone();
+    let (size, actual) = tokio::task::spawn_blocking(move || {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let mut file = std::fs::File::open(&dest).ok()?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut size = 0u64;
+        loop {
+            let n = file.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        Some((size, <[u8; 32]>::from(hasher.finalize())))
+    })
+    .await
+    .ok()??;
+    if actual != expected {
+        return None;
+    }
+    let url = match source {
+        Source::Url(u) => u.to_string(),
+        Source::Mirrors { path, .. } => (*path).to_owned(),
+    };
+    Some(DownloadReport {
+        path: opts.dest.clone(),
+        size,
+        received: 0,
+        resumed_from: size,
+        sha256: to_hex(&actual),
+        url,
+        retries: 0,
+        failovers: 0,
+        elapsed: started.elapsed(),
+    })
 }
 
 async fn existing_part_len(opts: &DownloadOptions) -> u64 {
