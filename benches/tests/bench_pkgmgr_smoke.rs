@@ -7,7 +7,7 @@ use std::process::Command;
 #[test]
 fn quick_run_prints_the_metadata_rows() {
     let out = Command::new(env!("CARGO_BIN_EXE_bench_pkgmgr"))
-        .arg("--quick")
+        .args(["--quick", "--part", "metadata"])
         .output()
         .expect("run bench_pkgmgr");
     assert!(

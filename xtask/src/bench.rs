@@ -45,7 +45,7 @@ const SUITES: &[Suite] = &[
     Suite {
         name: "pkgmgr",
         binaries: &["bench_pkgmgr"],
-        packages: &[],
+        packages: &["curl", "aria2"],
     },
 ];
 

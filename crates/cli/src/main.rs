@@ -24,6 +24,8 @@ enum Command {
     Doctor,
     /// Query the Arch User Repository: `aur info NAME...`, `aur search TERM [--by FIELD]`.
     Aur(commands::aur::AurArgs),
+    /// Download files: mirrors, resume on re-run, sha256 checks, progress bars.
+    Get(commands::get::GetArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Doctor => commands::doctor::run().await,
             Command::Aur(args) => commands::aur::run(args).await,
+            Command::Get(args) => commands::get::run(args).await,
         }
     });
     let message = match result {

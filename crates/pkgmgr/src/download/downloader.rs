@@ -16,19 +16,27 @@ use crate::error::{Error, Result};
 use crate::fetch::HttpFetch;
 use crate::mirror::{Candidate, MirrorManager};
 
-/// Default attempts (rounds over the mirrors), the first included: 5.
+/// Default attempts (rounds over the mirrors), the first included: 5. Attempts count
+/// only while the part file stops growing (see [`Downloader`]).
 pub const DEFAULT_DOWNLOAD_ATTEMPTS: u32 = 5;
+
+/// Bounds the fresh starts of the retry policy after progress (a safety net; progress
+/// already bounds them by the file size).
+const MAX_POLICY_RUNS: u32 = 10_000;
 
 /// Downloads files over an [`HttpFetch`] client: resumable, verified, with mirror
 /// failover and retries.
 ///
+/// A destination that already has the expected SHA-256 is left as it is (no request).
 /// Each download streams into `<dest>.part` (with a `.part.meta` sidecar holding the
 /// server's validators) and is moved into place only when complete and, if a SHA-256
 /// was given, verified. A failure at any byte keeps the part; the next try, on the same
 /// mirror or the next, asks for the rest with `Range` (+ `If-Range`).
 ///
 /// Retries follow a [`RetryPolicy`] (5 attempts, exponential backoff, `Retry-After`
-/// honoured). With a [`MirrorManager`], one attempt is a round over the usable mirrors:
+/// honoured). When the policy gives up but the part file grew since it started, it
+/// starts again: a flaky mirror that drops the connection every few megabytes still
+/// gets the file across. With a [`MirrorManager`], one attempt is a round over the usable mirrors:
 /// a failing mirror hands over at once to the next, and the policy's backoff applies
 /// only when every mirror failed in the round.
 ///
@@ -117,10 +125,16 @@ impl Downloader {
         opts.validate()?;
         let started = Instant::now();
         let resumed_from = existing_part_len(&opts).await;
+        if resumed_from == 0
+            && let Some(report) = already_in_place(&source, &opts, started).await
+        {
+            return Ok(report);
+        }
         let shared = Mutex::new(Shared {
             run: RunState {
                 started,
                 received: 0,
+                high_water: resumed_from,
             },
             tries: 0,
             failovers: 0,
@@ -132,10 +146,33 @@ impl Downloader {
             opts: &opts,
             limiter: self.limiter.as_deref(),
         };
-        let outcome = self
-            .retry
-            .run(|_attempt| round(&cx, &source, &shared))
-            .await;
+        // A download that keeps getting further keeps going: when the policy gives up on
+        // a retryable failure but the part grew past its longest, it starts afresh. A
+        // server that always restarts from zero makes no such progress, so this ends.
+        let mut high_water = resumed_from;
+        let mut policy_runs = 0u32;
+        let outcome = loop {
+            policy_runs += 1;
+            let outcome = self
+                .retry
+                .run(|_attempt| round(&cx, &source, &shared))
+                .await;
+            let grown = shared
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .run
+                .high_water;
+            match &outcome {
+                Err(e)
+                    if grown > high_water
+                        && policy_runs < MAX_POLICY_RUNS
+                        && !matches!(e.error().kind, FailureKind::Permanent) =>
+                {
+                    high_water = grown;
+                }
+                _ => break outcome,
+            }
+        };
         let shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
         match outcome {
             Ok(done) => Ok(DownloadReport {
@@ -245,15 +282,12 @@ async fn counted_try(
         RunState {
             started: s.run.started,
             received: s.run.received,
+            high_water: s.run.high_water,
         }
     };
     let began = Instant::now();
     let result = try_once(cx, url, &mut run).await;
-    shared
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .run
-        .received = run.received;
+    shared.lock().unwrap_or_else(|p| p.into_inner()).run = run;
     (result, began.elapsed())
 }
 
@@ -301,6 +335,54 @@ async fn round(
             }
         }
     }
+}
+
+/// A destination that already has the expected SHA-256 (a finished earlier run) is
+/// not fetched again. Without a checksum nothing proves it is current, so it is.
+async fn already_in_place(
+    source: &Source<'_>,
+    opts: &DownloadOptions,
+    started: Instant,
+) -> Option<DownloadReport> {
+    let expected = opts.sha256?;
+    let dest = opts.dest.clone();
+    let (size, actual) = tokio::task::spawn_blocking(move || {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let mut file = std::fs::File::open(&dest).ok()?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut size = 0u64;
+        loop {
+            let n = file.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        Some((size, <[u8; 32]>::from(hasher.finalize())))
+    })
+    .await
+    .ok()??;
+    if actual != expected {
+        return None;
+    }
+    let url = match source {
+        Source::Url(u) => u.to_string(),
+        Source::Mirrors { path, .. } => (*path).to_owned(),
+    };
+    Some(DownloadReport {
+        path: opts.dest.clone(),
+        size,
+        received: 0,
+        resumed_from: size,
+        sha256: to_hex(&actual),
+        url,
+        retries: 0,
+        failovers: 0,
+        elapsed: started.elapsed(),
+    })
 }
 
 async fn existing_part_len(opts: &DownloadOptions) -> u64 {

@@ -26,6 +26,8 @@ use crate::mirror::MirrorFailure;
 pub(crate) struct RunState {
     pub(crate) started: Instant,
     pub(crate) received: u64,
+    /// The longest the part file has been.
+    pub(crate) high_water: u64,
 }
 
 /// A finished try.
@@ -111,17 +113,15 @@ pub(crate) async fn try_once(
     let mut meta = meta.unwrap_or_default();
     let mut allow_restart = true;
     loop {
-        // Validators of one mirror mean nothing to another: across mirrors resume on
-        // the checksum alone, or on the Last-Modified date.
-        let stored = if meta.url == url_text {
-            meta.validators.clone()
-        } else if opts.sha256.is_some() {
+        // Another mirror's validators prove nothing by themselves: with a checksum to
+        // check the result, resume without If-Range (as aria2 does). Without one, send
+        // them anyway: rsync'd mirrors share mtimes (and nginx-style ETags built from
+        // mtime and size), and a mirror that does not recognise them answers 200 with
+        // the whole file, which restarts the part: never a mix of two files.
+        let stored = if meta.url != url_text && opts.sha256.is_some() {
             Validators::default()
         } else {
-            Validators {
-                etag: None,
-                last_modified: meta.validators.last_modified.clone(),
-            }
+            meta.validators.clone()
         };
         let verified_later = opts.sha256.is_some();
         let plan = plan_resume(part.len(), Some(&stored), verified_later);
@@ -318,7 +318,7 @@ async fn stream_body(
     let fail = |e: TryError, received: u64| TryError { received, ..e };
     loop {
         let deadline = window_start + opts.low_speed_time;
-        let next = tokio::time::timeout_at(deadline.into(), body.chunk())
+        let next = tokio::time::timeout_at(deadline, body.chunk())
             .await
             .map_err(|_| ());
         let chunk = match next {
@@ -343,6 +343,7 @@ async fn stream_body(
                 received += slice.len() as u64;
                 window_bytes += slice.len() as u64;
                 run.received += slice.len() as u64;
+                run.high_water = run.high_water.max(part.len());
                 if let Some(f) = &opts.on_progress {
                     let secs = run.started.elapsed().as_secs_f64();
                     f(Progress {
