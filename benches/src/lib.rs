@@ -1,6 +1,8 @@
 //! Benchmarks of ghostnet against its peers.
 //!
 //! - [`http2`]: the servers, clients and h2load runner of the `http2` suite.
+//! - [`pkgmgr`]: the parts of the `pkgmgr` suite (AUR metadata lookups), each returning
+//!   its rows to the `bench_pkgmgr` binary.
 //! - [`report`]: the result format of `../shared/bench.md` and the alternating runner.
 //! - [`runtime_ops`]: the operations of the runtime suite, ours and raw tokio side by side,
 //!   shared by the criterion bench (`cargo bench -p ghostnet-benches`) and the
@@ -9,6 +11,7 @@
 //!   idle connections of the `bench_ws` binary (`cargo xtask bench ws`).
 
 pub mod http2;
+pub mod pkgmgr;
 pub mod report;
 pub mod runtime_ops;
 pub mod ws_ops;

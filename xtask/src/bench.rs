@@ -42,6 +42,11 @@ const SUITES: &[Suite] = &[
         binaries: &["bench_ws"],
         packages: &[],
     },
+    Suite {
+        name: "pkgmgr",
+        binaries: &["bench_pkgmgr"],
+        packages: &["curl", "aria2"],
+    },
 ];
 
 /// Names accepted on the command line.

@@ -14,6 +14,7 @@ pub(crate) const BUILD_PACKAGES: &[&str] = &[
     "nghttp2-client",
     "nghttp2-server",
     "curl",
+    "aria2",
     "python3-venv",
 ];
 

@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Show what this machine offers: OS, kernel, CPUs, io_uring, package managers.
     Doctor,
+    /// Query the Arch User Repository: `aur info NAME...`, `aur search TERM [--by FIELD]`.
+    Aur(commands::aur::AurArgs),
+    /// Download files: mirrors, resume on re-run, sha256 checks, progress bars.
+    Get(commands::get::GetArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +33,8 @@ fn main() -> ExitCode {
     let result = ghostnet_runtime::run(ghostnet_runtime::Config::for_cli(), async move {
         match cli.command {
             Command::Doctor => commands::doctor::run().await,
+            Command::Aur(args) => commands::aur::run(args).await,
+            Command::Get(args) => commands::get::run(args).await,
         }
     });
     let message = match result {

@@ -51,6 +51,35 @@ pub enum Error {
         /// What the JSON parser said.
         reason: String,
     },
+    /// The AUR (or the proxy in front of it) answered HTTP 429: its rate limit, 4000
+    /// requests a day per IP address, was reached.
+    AurRateLimited {
+        /// How long the server asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+    /// The AUR answered an HTTP status other than 200, 304 or 429.
+    AurStatus {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The server's `error` message when the body was RPC JSON.
+        message: Option<String>,
+    },
+    /// The AUR endpoint could not be reached, or the exchange broke off.
+    AurUnreachable {
+        /// The URL requested.
+        url: String,
+        /// What the HTTP client said.
+        source: crate::fetch::FetchError,
+    },
+    /// An AUR client setting is out of range.
+    AurConfig {
+        /// The builder method that set it.
+        field: &'static str,
+        /// Why the value was refused and what to use instead.
+        reason: String,
+    },
     /// A file operation failed.
     Io {
         /// What was being done, e.g. `create`, `rename`.
@@ -116,6 +145,33 @@ pub enum Error {
     },
     /// The mirror health checks could not be started.
     HealthCheck(ghostnet_resilience::Error),
+    /// The request failed before a response arrived, or its body broke off
+    /// (connect error, timeout, connection lost). What arrived is kept in the `.part` file.
+    Fetch {
+        /// The URL requested.
+        url: String,
+        /// What the HTTP client said.
+        source: crate::fetch::FetchError,
+    },
+    /// A transfer stayed below the lowest speed limit for the whole window and was
+    /// abandoned (what arrived is kept in the `.part` file).
+    TooSlow {
+        /// The URL requested.
+        url: String,
+        /// The rate over the window, bytes/s.
+        rate: u64,
+        /// The limit, bytes/s.
+        limit: u64,
+        /// The window.
+        window: Duration,
+    },
+    /// A download setting is out of range.
+    InvalidDownloadConfig {
+        /// The setting.
+        field: &'static str,
+        /// Why the value was refused and what to use instead.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -150,6 +206,33 @@ impl fmt::Display for Error {
                 f,
                 "the AUR answer is not RPC v5 JSON ({reason}); check the endpoint URL"
             ),
+            Self::AurRateLimited { retry_after } => {
+                f.write_str(
+                    "the AUR rate limit was reached (HTTP 429; 4000 requests a day per IP); ",
+                )?;
+                match retry_after {
+                    Some(d) => write!(f, "retry in {}s", d.as_secs_f64().ceil()),
+                    None => f.write_str("wait and retry later"),
+                }
+            }
+            Self::AurStatus {
+                url,
+                status,
+                message,
+            } => {
+                write!(f, "{url} answered HTTP {status}")?;
+                if let Some(m) = message {
+                    write!(f, ": {m}")?;
+                }
+                f.write_str("; check the endpoint URL and the query")
+            }
+            Self::AurUnreachable { url, source } => write!(
+                f,
+                "could not query the AUR at {url}: {source}; check the network or the endpoint URL"
+            ),
+            Self::AurConfig { field, reason } => {
+                write!(f, "invalid AUR client setting `{field}`: {reason}")
+            }
             Self::Io { op, path, source } => {
                 write!(f, "could not {op} {}: {source}", path.display())
             }
@@ -199,6 +282,23 @@ impl fmt::Display for Error {
                 )
             }
             Self::HealthCheck(e) => write!(f, "could not start mirror health checks: {e}"),
+            Self::Fetch { url, source } => write!(
+                f,
+                "fetching {url} failed: {source}; the partial file is kept, run again to resume"
+            ),
+            Self::TooSlow {
+                url,
+                rate,
+                limit,
+                window,
+            } => write!(
+                f,
+                "{url} sent {rate} B/s over {}s, below the {limit} B/s limit; the partial file is kept (add a mirror or lower the limit)",
+                window.as_secs_f64()
+            ),
+            Self::InvalidDownloadConfig { field, reason } => {
+                write!(f, "invalid download setting `{field}`: {reason}")
+            }
         }
     }
 }
@@ -208,6 +308,7 @@ impl std::error::Error for Error {
         match self {
             Self::Io { source, .. } => Some(source),
             Self::HealthCheck(e) => Some(e),
+            Self::Fetch { source, .. } | Self::AurUnreachable { source, .. } => Some(source),
             _ => None,
         }
     }

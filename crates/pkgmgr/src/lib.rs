@@ -9,6 +9,8 @@
 //! - [`download`]: the pieces of a download that never corrupts: the resume protocol
 //!   (`Range` + `If-Range`, 206/200/416 handling), the `.part` file and its validator
 //!   sidecar, SHA-256 verification and the atomic move into place.
+//! - [`fetch`]: the one HTTP seam, [`fetch::HttpFetch`] (an `http::Request` in, an
+//!   `http::Response` with a streaming body out), implemented for the HTTP/1.1 client.
 //! - [`mirror`]: primary and fallback mirrors ranked by measured throughput, latency and
 //!   failures (aria2's feedback selection), cooldowns, per-path 404s, health checks,
 //!   failover that continues the same `.part` file, and per-mirror stats.
@@ -17,6 +19,7 @@ pub mod aur;
 pub mod detect;
 pub mod download;
 mod error;
+pub mod fetch;
 pub mod mirror;
 
 pub use error::{Error, Result};

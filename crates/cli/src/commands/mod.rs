@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub(crate) mod aur;
 pub(crate) mod doctor;
+pub(crate) mod get;
 
 /// What a command fails with: a message for one line on stderr.
 pub(crate) type CommandResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;

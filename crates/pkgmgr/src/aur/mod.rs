@@ -1,11 +1,24 @@
-//! The AUR RPC v5 interface: response types (every field), and parsing that turns
-//! `type: "error"` into a clear error.
+//! The AUR RPC v5 interface: response types (every field), parsing that turns
+//! `type: "error"` into a clear error, and [`AurClient`]: batched concurrent `info`,
+//! `search` by any field, a client-side rate limit and an ETag cache.
+//!
+//! With the `testing` feature, `testing::AurServer` is a local AUR-format endpoint.
 
+mod cache;
+mod client;
+mod query;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
 
+pub use client::{
+    AurClient, AurClientBuilder, AurStats, DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY,
+    DEFAULT_ENDPOINT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_URL_LEN, DEFAULT_RATE_LIMIT,
+    DEFAULT_REQUEST_TIMEOUT, InfoResults,
+};
 pub use types::{Envelope, PackageInfo, SearchBy, SearchResult};
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::error::{Error, Result};
 
@@ -19,21 +32,22 @@ use crate::error::{Error, Result};
 /// assert!(err.to_string().contains("Query arg too small."));
 /// ```
 pub fn parse_response<T: DeserializeOwned>(body: &[u8]) -> Result<Vec<T>> {
-    let env: Envelope<serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| Error::AurFormat {
-            reason: e.to_string(),
-        })?;
-    if env.kind == "error" {
-        return Err(Error::Aur {
-            message: env.error.unwrap_or_else(|| "unspecified error".to_owned()),
-        });
+    // Straight into the typed results (one pass); only when that fails is the body read
+    // again, loosely, to tell an `error` envelope from a malformed one.
+    match serde_json::from_slice::<Envelope<T>>(body) {
+        Ok(env) if env.kind == "error" => Err(rpc_error(env.error)),
+        Ok(env) => Ok(env.results),
+        Err(typed) => match serde_json::from_slice::<Envelope<IgnoredAny>>(body) {
+            Ok(env) if env.kind == "error" => Err(rpc_error(env.error)),
+            _ => Err(Error::AurFormat {
+                reason: typed.to_string(),
+            }),
+        },
     }
-    env.results
-        .into_iter()
-        .map(|v| {
-            serde_json::from_value(v).map_err(|e| Error::AurFormat {
-                reason: e.to_string(),
-            })
-        })
-        .collect()
+}
+
+fn rpc_error(message: Option<String>) -> Error {
+    Error::Aur {
+        message: message.unwrap_or_else(|| "unspecified error".to_owned()),
+    }
 }

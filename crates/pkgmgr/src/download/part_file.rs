@@ -70,9 +70,24 @@ impl PartFile {
     /// Opens (or creates) the part file for `dest`, keeping what a previous run wrote,
     /// and reads its sidecar if there is one.
     pub async fn open(dest: &Path) -> Result<(Self, Option<PartMeta>)> {
-        let part = suffixed(dest, ".part");
-        let meta = suffixed(dest, ".part.meta");
-        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Self::open_in(dest, None).await
+    }
+
+    /// As [`open`](Self::open), with the part file and its sidecar in `part_dir` (a
+    /// temporary directory) instead of beside `dest`. A `part_dir` on another file
+    /// system costs a copy at the end instead of a rename.
+    pub async fn open_in(dest: &Path, part_dir: Option<&Path>) -> Result<(Self, Option<PartMeta>)> {
+        let staged = match (part_dir, dest.file_name()) {
+            (Some(dir), Some(name)) => dir.join(name),
+            _ => dest.to_path_buf(),
+        };
+        let part = suffixed(&staged, ".part");
+        let meta = suffixed(&staged, ".part.meta");
+        for dir in [dest.parent(), staged.parent()]
+            .into_iter()
+            .flatten()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             tokio::fs::create_dir_all(dir)
                 .await
                 .map_err(|e| Error::io("create directory", dir, e))?;
@@ -127,7 +142,7 @@ impl PartFile {
 
     /// Records validators and size for a later resume (written atomically).
     pub async fn save_meta(&self, meta: &PartMeta) -> Result<()> {
-        let tmp = suffixed(&self.dest, ".part.meta.tmp");
+        let tmp = suffixed(&self.meta, ".tmp");
         let json = serde_json::to_vec(meta).expect("PartMeta serializes");
         tokio::fs::write(&tmp, json)
             .await
@@ -231,11 +246,29 @@ impl PartFile {
                 actual: to_hex(&actual),
             });
         }
-        tokio::fs::rename(&self.part, &self.dest)
-            .await
-            .map_err(|e| Error::io("rename into place", &self.dest, e))?;
+        move_into_place(&self.part, &self.dest).await?;
         let _ = tokio::fs::remove_file(&self.meta).await;
         Ok(actual)
+    }
+}
+
+/// Renames `part` to `dest`; across file systems (a temporary directory elsewhere),
+/// copies beside `dest` first so that the final step is still an atomic rename.
+async fn move_into_place(part: &Path, dest: &Path) -> Result<()> {
+    match tokio::fs::rename(part, dest).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+            let staged = suffixed(dest, ".part");
+            tokio::fs::copy(part, &staged)
+                .await
+                .map_err(|e| Error::io("copy", &staged, e))?;
+            tokio::fs::rename(&staged, dest)
+                .await
+                .map_err(|e| Error::io("rename into place", dest, e))?;
+            let _ = tokio::fs::remove_file(part).await;
+            Ok(())
+        }
+        Err(e) => Err(Error::io("rename into place", dest, e)),
     }
 }
 
