@@ -1,19 +1,4 @@
-//! [`Router`]: requests to handlers by method and path.
-//!
-//! - Paths: literal segments, `:name` parameters and a trailing `*name` wildcard
-//!   (`/users/:id`, `/static/*path`); literals win over parameters, parameters over
-//!   wildcards. Values are percent-decoded; read them with
-//!   [`RequestExt::param`](crate::RequestExt::param).
-//! - Methods: [`get`](crate::get), [`post`](crate::post), ... chained on a
-//!   [`MethodRouter`]. An unknown path is `404` (or the [fallback](Router::fallback)),
-//!   a known path with another method `405` with `Allow`; `HEAD` is served by `GET`.
-//! - State: [`Router::state`] values are cloned into every request
-//!   ([`RequestExt::state`](crate::RequestExt::state)).
-//! - Middleware: [`Router::layer`] wraps every request, [`MethodRouter::layer`] one
-//!   route's handlers.
-//!
-//! Trailing slashes matter: `/users/` is not `/users`. A path that does not decode to
-//! UTF-8 is answered `400`.
+//! [`Router`]: requests to handlers by method and path (rules on `Router` itself).
 
 mod method;
 mod params;
@@ -34,8 +19,22 @@ use crate::middleware::{Chain, Middleware, Next};
 use crate::response::status_response;
 use crate::{Request, Response};
 
-/// Routes requests to handlers by path and method, through a middleware chain; see the
-/// [module docs](self).
+/// Routes requests to handlers by path and method, through a middleware chain.
+///
+/// - Paths: literal segments, `:name` parameters and a trailing `*name` wildcard
+///   (`/users/:id`, `/static/*path`); literals win over parameters, parameters over
+///   wildcards. Values are percent-decoded; read them with
+///   [`RequestExt::param`](crate::RequestExt::param).
+/// - Methods: [`get`](crate::get), [`post`](crate::post), ... chained on a
+///   [`MethodRouter`]. An unknown path is `404` (or the [fallback](Router::fallback)),
+///   a known path with another method `405` with `Allow`; `HEAD` is served by `GET`.
+/// - State: [`Router::state`] values are cloned into every request
+///   ([`RequestExt::state`](crate::RequestExt::state)).
+/// - Middleware: [`Router::layer`] wraps every request, [`MethodRouter::layer`] one
+///   route's handlers.
+///
+/// Trailing slashes matter: `/users/` is not `/users`. A path that does not decode to
+/// UTF-8 is answered `400`.
 ///
 /// ```
 /// use ghostnet_http::middleware::Logger;
