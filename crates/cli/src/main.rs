@@ -26,6 +26,8 @@ enum Command {
     Aur(commands::aur::AurArgs),
     /// Download files: mirrors, resume on re-run, sha256 checks, progress bars.
     Get(commands::get::GetArgs),
+    /// Serve a directory over HTTP/1.1 and HTTP/2 (ranges, ETags): a local mirror.
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
             Command::Doctor => commands::doctor::run().await,
             Command::Aur(args) => commands::aur::run(args).await,
             Command::Get(args) => commands::get::run(args).await,
+            Command::Serve(args) => commands::serve::run(args).await,
         }
     });
     let message = match result {
