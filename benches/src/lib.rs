@@ -14,4 +14,5 @@ pub mod http2;
 pub mod pkgmgr;
 pub mod report;
 pub mod runtime_ops;
+pub mod server_thread;
 pub mod ws_ops;

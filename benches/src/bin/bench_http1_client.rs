@@ -93,31 +93,23 @@ fn profile_side() -> Option<String> {
 
 /// ghostnet-http1's server on 127.0.0.1:0, on its own thread and current-thread runtime.
 fn start_server() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+    ghostnet_benches::server_thread::start(move |tx| async move {
+        let listener =
+            TcpListener::bind("127.0.0.1:0".parse().expect("addr"), TcpOptions::default())
+                .expect("bind");
+        tx.send(listener.local_addr()).expect("report addr");
+        let hello = |_req: Request<Body>| async {
+            Response::builder()
+                .header("content-type", "text/plain")
+                .body(Body::from(BODY))
+                .expect("response")
+        };
+        let shutdown = Shutdown::new();
+        let _ = Server::builder()
             .build()
-            .expect("server runtime");
-        rt.block_on(async move {
-            let listener =
-                TcpListener::bind("127.0.0.1:0".parse().expect("addr"), TcpOptions::default())
-                    .expect("bind");
-            tx.send(listener.local_addr()).expect("report addr");
-            let hello = |_req: Request<Body>| async {
-                Response::builder()
-                    .header("content-type", "text/plain")
-                    .body(Body::from(BODY))
-                    .expect("response")
-            };
-            let shutdown = Shutdown::new();
-            let _ = Server::builder()
-                .build()
-                .serve(listener, hello, shutdown)
-                .await;
-        });
-    });
-    rx.recv().expect("server address")
+            .serve(listener, hello, shutdown)
+            .await;
+    })
 }
 
 /// Seconds for `n` GETs after one warm-up request (which opens the connection).

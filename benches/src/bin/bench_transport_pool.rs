@@ -115,26 +115,18 @@ async fn checkout_return_ns(n: u32) -> f64 {
 /// A minimal keep-alive HTTP/1.1 server on its own thread and runtime: answers every
 /// request head (no bodies) with the same fixed response.
 fn start_server() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("server runtime");
-        rt.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            tx.send(listener.local_addr().expect("addr"))
-                .expect("report addr");
-            loop {
-                let Ok((conn, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = conn.set_nodelay(true);
-                tokio::spawn(serve(conn));
-            }
-        });
-    });
-    rx.recv().expect("server address")
+    ghostnet_benches::server_thread::start(move |tx| async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        tx.send(listener.local_addr().expect("addr"))
+            .expect("report addr");
+        loop {
+            let Ok((conn, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = conn.set_nodelay(true);
+            tokio::spawn(serve(conn));
+        }
+    })
 }
 
 async fn serve(mut conn: TcpStream) {

@@ -183,29 +183,21 @@ fn make_files(dir: &Path, big_len: u64, small_count: usize) {
 /// A static file server with ranges on 127.0.0.1:0, on its own thread. With `drop_at`,
 /// every body of a full GET breaks off after that many bytes (a mirror dying at 50%).
 fn start_server(root: PathBuf, drop_at: Option<u64>) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+    crate::server_thread::start(move |tx| async move {
+        let listener =
+            TcpListener::bind("127.0.0.1:0".parse().expect("addr"), TcpOptions::default())
+                .expect("bind");
+        tx.send(listener.local_addr()).expect("report addr");
+        let root = Arc::new(root);
+        let service = move |req: Request<Body>| {
+            let root = Arc::clone(&root);
+            async move { serve_file(&root, &req, drop_at) }
+        };
+        let _ = Server::builder()
             .build()
-            .expect("server runtime");
-        rt.block_on(async move {
-            let listener =
-                TcpListener::bind("127.0.0.1:0".parse().expect("addr"), TcpOptions::default())
-                    .expect("bind");
-            tx.send(listener.local_addr()).expect("report addr");
-            let root = Arc::new(root);
-            let service = move |req: Request<Body>| {
-                let root = Arc::clone(&root);
-                async move { serve_file(&root, &req, drop_at) }
-            };
-            let _ = Server::builder()
-                .build()
-                .serve(listener, service, Shutdown::new())
-                .await;
-        });
-    });
-    rx.recv().expect("server address")
+            .serve(listener, service, Shutdown::new())
+            .await;
+    })
 }
 
 fn serve_file(root: &Path, req: &Request<Body>, drop_at: Option<u64>) -> Response<Body> {

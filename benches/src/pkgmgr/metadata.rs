@@ -76,22 +76,14 @@ pub fn run(args: SuiteArgs) -> Vec<BenchResult> {
 /// The local endpoint with the recorded packages plus 200 generated ones, on its own
 /// thread and runtime; runs until the process ends.
 fn start_server() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("server runtime");
-        rt.block_on(async move {
-            let server = AurServer::builder()
-                .generated(LOOKUPS)
-                .start()
-                .expect("start the AUR server");
-            tx.send(server.endpoint()).expect("report endpoint");
-            std::future::pending::<()>().await;
-        });
-    });
-    rx.recv().expect("server endpoint")
+    crate::server_thread::start(move |tx| async move {
+        let server = AurServer::builder()
+            .generated(LOOKUPS)
+            .start()
+            .expect("start the AUR server");
+        tx.send(server.endpoint()).expect("report endpoint");
+        std::future::pending::<()>().await;
+    })
 }
 
 /// Seconds for `rounds` lookups of all names with one warmed client.
