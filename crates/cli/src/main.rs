@@ -22,6 +22,9 @@ struct Cli {
 enum Command {
     /// Show what this machine offers: OS, kernel, CPUs, io_uring, package managers.
     Doctor,
+    /// Everything at once, offline: local AUR endpoint and mirrors, one metadata batch,
+    /// concurrent downloads with failover, resume and sha256 checks, a summary table.
+    Demo(commands::demo::DemoArgs),
     /// Query the Arch User Repository: `aur info NAME...`, `aur search TERM [--by FIELD]`.
     Aur(commands::aur::AurArgs),
     /// Download files: mirrors, resume on re-run, sha256 checks, progress bars.
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let result = ghostnet_runtime::run(ghostnet_runtime::Config::for_cli(), async move {
         match cli.command {
             Command::Doctor => commands::doctor::run().await,
+            Command::Demo(args) => commands::demo::run(args).await,
             Command::Aur(args) => commands::aur::run(args).await,
             Command::Get(args) => commands::get::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,

@@ -1,5 +1,6 @@
 //! `ghostnet serve DIR` as a process: a range request and a validator round trip over
-//! HTTP/1.1, and a clear error for a directory that is not there.
+//! HTTP/1.1, the same over TLS with ALPN (h2 preferred), and a clear error for a
+//! directory that is not there.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -19,8 +20,13 @@ impl Drop for Running {
 /// Starts `ghostnet serve dir --addr 127.0.0.1:0` and returns it with the address it
 /// printed.
 fn serve(dir: &std::path::Path) -> (Running, String) {
+    serve_with(dir, &[], "http://")
+}
+
+fn serve_with(dir: &std::path::Path, extra: &[&str], scheme: &str) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ghostnet"))
         .args(["serve", dir.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -31,7 +37,7 @@ fn serve(dir: &std::path::Path) -> (Running, String) {
     BufReader::new(stdout).read_line(&mut line).unwrap();
     let addr = line
         .trim()
-        .rsplit("http://")
+        .rsplit(scheme)
         .next()
         .unwrap()
         .trim_end_matches('/')
@@ -110,4 +116,68 @@ fn a_missing_directory_is_one_clear_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("is not a directory"), "{stderr}");
+}
+
+#[test]
+fn serves_over_tls_with_alpn() {
+    use ghostnet_transport::tls::testing::TestPki;
+    use ghostnet_transport::{TlsClientConfig, TlsStream};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.tar"), "0123456789").unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let pki = TestPki::localhost();
+    let (cert, key) = (keys.path().join("cert.pem"), keys.path().join("key.pem"));
+    std::fs::write(&cert, &pki.cert_pem).unwrap();
+    std::fs::write(&key, &pki.key_pem).unwrap();
+    let (_server, addr) = serve_with(
+        dir.path(),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        "https://",
+    );
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let connect = |alpn: &'static [&'static str]| {
+            let (addr, port, ca) = (addr.clone(), port.clone(), pki.ca_pem.clone());
+            async move {
+                let config = TlsClientConfig::builder()
+                    .webpki_roots(false)
+                    .native_roots(false)
+                    .extra_ca_pem(&ca)
+                    .alpn(alpn.iter().map(|a| a.as_bytes()))
+                    .build()
+                    .unwrap();
+                let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+                let target = format!("localhost:{port}").parse().unwrap();
+                let tls: TlsStream<tokio::net::TcpStream> =
+                    config.connect(&target, tcp).await.unwrap();
+                tls
+            }
+        };
+        let h2 = connect(&["h2", "http/1.1"]).await;
+        assert_eq!(h2.alpn(), Some(&b"h2"[..]), "h2 is preferred");
+
+        let mut h1 = connect(&["http/1.1"]).await;
+        assert_eq!(h1.alpn(), Some(&b"http/1.1"[..]));
+        h1.write_all(b"GET /x.tar HTTP/1.1\r\nHost: localhost\r\nRange: bytes=6-\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        h1.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 206"), "{answer}");
+        assert_eq!(header(&answer, "content-range"), Some("bytes 6-9/10"));
+        assert!(answer.ends_with("\r\n\r\n6789"), "{answer}");
+    });
 }

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -57,7 +56,7 @@ async fn at_most_max_concurrent_run_and_each_item_gets_its_result() {
         assert_eq!(&std::fs::read(dir.join(p)).unwrap(), d);
     }
     assert!(matches!(results[8], Err(Error::Status { status: 404, .. })));
-    let max = m.max_in_flight.load(Ordering::SeqCst);
+    let max = m.max_in_flight();
     assert!((1..=3).contains(&max), "max in flight {max}");
     let events = events.lock().unwrap();
     let last = events.last().unwrap();

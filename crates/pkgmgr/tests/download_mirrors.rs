@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ghostnet_pkgmgr::Error;
@@ -151,7 +150,7 @@ async fn a_stall_on_the_only_mirror_ends_with_too_slow() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::TooSlow { .. }), "{err}");
-    assert_eq!(a.requests.load(Ordering::SeqCst), 3);
+    assert_eq!(a.requests(), 3);
 }
 
 #[tokio::test(start_paused = true)]
@@ -168,10 +167,7 @@ async fn a_file_missing_everywhere_is_not_on_any_mirror() {
         matches!(err, Error::NotOnAnyMirror { mirrors: 2, .. }),
         "{err}"
     );
-    assert_eq!(
-        a.requests.load(Ordering::SeqCst) + b.requests.load(Ordering::SeqCst),
-        2
-    );
+    assert_eq!(a.requests() + b.requests(), 2);
 }
 
 #[tokio::test(start_paused = true)]

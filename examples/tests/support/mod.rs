@@ -8,7 +8,6 @@ use ghostnet::http1::client::Client;
 use ghostnet::http2::Settings;
 use ghostnet::http2::client::SendRequest;
 use ghostnet::transport::Stream;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
 /// A response with its body collected.
 #[derive(Debug)]
@@ -86,22 +85,10 @@ pub async fn h2(
 
 /// A CA certificate and a `localhost` certificate signed by it, with its key (PEM).
 pub fn pki() -> (String, String, String) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "ghostnet examples test CA");
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    (ca_cert.pem(), leaf.pem(), key.serialize_pem())
+    let pki = ghostnet::transport::tls::testing::TestPki::localhost();
+    (pki.ca_pem, pki.cert_pem, pki.key_pem)
 }
 
-/// Whether `program` runs (`--version`), for tests that use curl when installed.
 pub fn installed(program: &str) -> bool {
     std::process::Command::new(program)
         .arg("--version")

@@ -11,14 +11,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use ghostnet_http1::client::Client;
-use ghostnet_pkgmgr::download::{
-    BatchProgress, DownloadManager, DownloadOptions, DownloadRequest, ItemState,
-};
+use ghostnet_pkgmgr::download::{DownloadManager, DownloadOptions, DownloadRequest};
 use ghostnet_pkgmgr::mirror::MirrorManager;
 use http::Uri;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::CommandResult;
+use super::progress::{Bars, human};
 
 /// Arguments of `ghostnet get`.
 #[derive(Args, Debug)]
@@ -61,7 +59,7 @@ pub(crate) struct GetArgs {
 }
 
 /// Parses `500`, `500K`, `2M`, `1G` (powers of 1024; a trailing `B` or `/s` is fine).
-fn parse_rate(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_rate(s: &str) -> Result<u64, String> {
     let t = s.trim().trim_end_matches("/s").trim_end_matches(['B', 'b']);
     let (num, mul) = match t.chars().last() {
         Some('k' | 'K') => (&t[..t.len() - 1], 1u64 << 10),
@@ -191,65 +189,6 @@ fn normalise_base(base: &str) -> String {
     }
 }
 
-/// Progress bars: one per file and a total, drawn on stderr (hidden when it is not a
-/// terminal or with `--quiet`).
-struct Bars {
-    multi: MultiProgress,
-    files: Vec<ProgressBar>,
-    total: ProgressBar,
-}
-
-impl Bars {
-    fn new(names: &[String], quiet: bool) -> Self {
-        let multi = if quiet {
-            MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
-        } else {
-            MultiProgress::new()
-        };
-        let style = ProgressStyle::with_template(
-            "{msg:30!} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} {eta:>4}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-        let files = names
-            .iter()
-            .map(|n| {
-                let bar = multi.add(ProgressBar::new(0).with_style(style.clone()));
-                bar.set_message(n.clone());
-                bar
-            })
-            .collect();
-        let total = multi.add(ProgressBar::new(0).with_style(style));
-        total.set_message(format!("total ({} files)", names.len()));
-        Self {
-            multi,
-            files,
-            total,
-        }
-    }
-
-    fn update(&self, p: &BatchProgress) {
-        if let Some(bar) = self.files.get(p.item) {
-            if let Some(t) = p.progress.total {
-                bar.set_length(t);
-            }
-            bar.set_position(p.progress.downloaded);
-            match p.state {
-                ItemState::Done => bar.finish(),
-                ItemState::Failed => bar.abandon(),
-                _ => {}
-            }
-        }
-        if let Some(t) = p.total {
-            self.total.set_length(t);
-        }
-        self.total.set_position(p.downloaded);
-    }
-}
-
-fn human(bytes: u64) -> String {
-    indicatif::HumanBytes(bytes).to_string()
-}
-
 pub(crate) async fn run(args: GetArgs) -> CommandResult {
     let planned = plan(&args)?;
     let client = Client::builder().build()?;
@@ -265,8 +204,7 @@ pub(crate) async fn run(args: GetArgs) -> CommandResult {
     let results = manager
         .batch_download_with_progress(requests, move |p| b.update(&p))
         .await;
-    bars.total.finish();
-    let _ = bars.multi.clear();
+    bars.finish();
     let elapsed = started.elapsed();
     let mut failed = 0;
     let mut received = 0;

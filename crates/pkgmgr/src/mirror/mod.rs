@@ -98,6 +98,8 @@ mod manager;
 mod record;
 mod select;
 mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use candidate::{Candidate, MirrorRole, SpeedVerdict};
 pub use config::{

@@ -59,6 +59,8 @@ mod pem;
 mod reload;
 mod server;
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod vectored;
 mod watch;
 

@@ -12,7 +12,6 @@ use ghostnet_runtime::Shutdown;
 use ghostnet_transport::tls::{TlsClientConfig, TlsServerConfig};
 use ghostnet_transport::{Listen, Stream, TcpListener, TcpOptions, TlsListener, TlsStream};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
@@ -79,19 +78,8 @@ pub async fn start_tls<S: Service>(service: S) -> TestServer {
 
 /// A CA certificate and a `localhost` certificate signed by it, with its key.
 pub fn pki() -> (String, String, String) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "ghostnet-http test CA");
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    (ca_cert.pem(), leaf.pem(), key.serialize_pem())
+    let pki = ghostnet_transport::tls::testing::TestPki::localhost();
+    (pki.ca_pem, pki.cert_pem, pki.key_pem)
 }
 
 impl TestServer {

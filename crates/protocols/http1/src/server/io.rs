@@ -206,7 +206,19 @@ impl<S: Stream> Io<S> {
     /// first and reads what it still sends for a moment, so the kernel does not answer
     /// unread bytes with a reset that destroys our last response.
     pub(super) async fn close(&mut self) {
-        if self.flush().await.is_err() || self.read_eof {
+        if self.flush().await.is_err() {
+            return;
+        }
+        // Shutting our side down sends TLS close_notify: without it a TLS client cannot
+        // tell our close from a truncation attack (rustls reports UnexpectedEof). On TCP
+        // it is the FIN that dropping would send anyway. Bounded: a peer that reads
+        // nothing cannot hold the close up.
+        let _ = tokio::time::timeout(
+            LINGER,
+            poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)),
+        )
+        .await;
+        if self.read_eof {
             return;
         }
         // Usually the client has sent nothing more: then dropping the socket is a clean
@@ -219,7 +231,6 @@ impl<S: Stream> Io<S> {
         if !pending {
             return;
         }
-        let _ = poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await;
         // A server shutting down does not wait for slow clients to close.
         let mut discarded = 0;
         let _ = tokio::time::timeout(LINGER, async {
