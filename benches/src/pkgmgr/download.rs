@@ -317,7 +317,14 @@ fn run_tool(tool: &str, urls: &[String], out: &Path) -> f64 {
     let mut cmd = Command::new(tool);
     match tool {
         "curl" => {
-            cmd.args(["-s", "-f", "--parallel", "--parallel-max", "5"]);
+            cmd.args([
+                "-s",
+                "--no-progress-meter",
+                "-f",
+                "--parallel",
+                "--parallel-max",
+                "5",
+            ]);
             for u in urls {
                 let name = u.rsplit('/').next().expect("file name");
                 cmd.arg("-o").arg(out.join(name)).arg(u);

@@ -4,14 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ghostnet_http1::{Body, Server};
-use ghostnet_runtime::Shutdown;
-use ghostnet_transport::{TcpListener, TcpOptions};
-use http::{Request, Response, StatusCode};
+use ghostnet_pkgmgr::mirror::testing::{Behaviour, MirrorServer};
 
 #[derive(Clone, Copy)]
 enum Mode {
@@ -23,17 +19,11 @@ enum Mode {
     Slow(Duration),
 }
 
-/// A static file server on 127.0.0.1 in its own runtime.
+/// A mirror (ghostnet-pkgmgr's test server) on 127.0.0.1 in its own runtime, so the
+/// `ghostnet` process under test has something to talk to while the test blocks.
 struct Served {
     base: String,
-    shutdown: Shutdown,
     _rt: tokio::runtime::Runtime,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-    }
 }
 
 fn serve(files: Vec<(&str, Bytes)>, mode: Mode) -> Served {
@@ -42,101 +32,22 @@ fn serve(files: Vec<(&str, Bytes)>, mode: Mode) -> Served {
         .enable_all()
         .build()
         .unwrap();
-    let files: Arc<Vec<(String, Bytes)>> = Arc::new(
-        files
-            .into_iter()
-            .map(|(p, d)| (format!("/{p}"), d))
-            .collect(),
-    );
-    let shutdown = Shutdown::new();
-    let listener = rt.block_on(async {
-        TcpListener::bind("127.0.0.1:0".parse().unwrap(), TcpOptions::default()).unwrap()
-    });
-    let base = format!("http://{}/", listener.local_addr());
-    let service = move |req: Request<Body>| {
-        let files = Arc::clone(&files);
-        async move { respond(&files, &req, mode) }
+    let mut builder = files
+        .into_iter()
+        .fold(MirrorServer::builder(), |b, (path, data)| b.file(path, data));
+    builder = match mode {
+        Mode::Normal => builder.paced(16 * 1024, Duration::ZERO),
+        Mode::DropAfter(n) => builder
+            .behaviour(Behaviour::DropAfter(n))
+            .paced(16 * 1024, Duration::ZERO),
+        Mode::Html500 => builder.behaviour(Behaviour::Html500),
+        Mode::Slow(pause) => builder.paced(4096, pause),
     };
-    rt.spawn(
-        Server::builder()
-            .build()
-            .serve(listener, service, shutdown.clone()),
-    );
+    let mirror = rt.block_on(async { builder.start().unwrap() });
     Served {
-        base,
-        shutdown,
+        base: mirror.base(),
         _rt: rt,
     }
-}
-
-fn respond(files: &[(String, Bytes)], req: &Request<Body>, mode: Mode) -> Response<Body> {
-    let page = |status: u16| {
-        Response::builder()
-            .status(status)
-            .header("content-type", "text/html")
-            .body(Body::from(format!("<html><h1>{status}</h1></html>")))
-            .unwrap()
-    };
-    let Some((_, data)) = files.iter().find(|(p, _)| p == req.uri().path()) else {
-        return page(404);
-    };
-    if matches!(mode, Mode::Html500) {
-        return page(500);
-    }
-    let len = data.len() as u64;
-    let start = req
-        .headers()
-        .get("range")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.strip_prefix("bytes="))
-        .and_then(|r| r.strip_suffix('-'))
-        .and_then(|n| n.parse::<u64>().ok());
-    let mut b = Response::builder().header("etag", "\"same-everywhere\"");
-    let offset = match start {
-        Some(s) if s >= len => {
-            return b
-                .status(416)
-                .header("content-range", format!("bytes */{len}"))
-                .body(Body::empty())
-                .unwrap();
-        }
-        Some(s) => {
-            b = b
-                .status(StatusCode::PARTIAL_CONTENT)
-                .header("content-range", format!("bytes {s}-{}/{len}", len - 1));
-            s
-        }
-        None => 0,
-    };
-    let mut rest = data.slice(offset as usize..);
-    b = b.header("content-length", rest.len().to_string());
-    let (mut tx, body) = Body::channel();
-    tokio::spawn(async move {
-        let mut sent = 0u64;
-        while !rest.is_empty() {
-            let (piece, pause) = match mode {
-                Mode::Slow(p) => (4096, p),
-                _ => (16 * 1024, Duration::ZERO),
-            };
-            let mut n = piece.min(rest.len());
-            if let Mode::DropAfter(limit) = mode {
-                let left = limit.saturating_sub(sent) as usize;
-                if left == 0 {
-                    tx.abort();
-                    return;
-                }
-                n = n.min(left);
-            }
-            if tx.send_data(rest.split_to(n)).await.is_err() {
-                return;
-            }
-            sent += n as u64;
-            if !pause.is_zero() {
-                tokio::time::sleep(pause).await;
-            }
-        }
-    });
-    b.body(body).unwrap()
 }
 
 fn data(len: usize, seed: u64) -> Bytes {

@@ -12,6 +12,7 @@ mod table;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -138,7 +139,7 @@ fn options(file: &PackageFile, out_dir: &Path) -> Result<DownloadOptions, ghostn
     DownloadOptions::new(out_dir.join(&file.file_name)).sha256(&file.sha256)
 }
 
-/// Starts the largest files and stops them at 40%, leaving their `.part` files as a
+/// Starts the largest files and stops them at 40% or a little beyond, leaving their `.part` files as a
 /// killed process would.
 async fn interrupt(
     manager: &DownloadManager,
@@ -153,23 +154,28 @@ async fn interrupt(
     {
         let at_40 = Arc::new(Notify::new());
         let notify = Arc::clone(&at_40);
+        let kept = Arc::new(AtomicU64::new(0));
+        let seen = Arc::clone(&kept);
         let opts = options(file, out_dir)?.on_progress(move |p| {
+            seen.store(p.downloaded, Ordering::Relaxed);
             if p.total.is_some_and(|t| p.downloaded * 5 >= t * 2) {
                 notify.notify_one();
             }
         });
         let url = format!("{}{}", steady.base(), file.path);
-        let stopped_at = ghostnet_runtime::select! {
+        let interrupted = ghostnet_runtime::select! {
             done = manager.downloader().download(&url, opts) => {
                 done?;
-                None
+                false
             }
-            () = at_40.notified() => Some(()),
+            () = at_40.notified() => true,
         };
-        if stopped_at.is_some() {
+        if interrupted {
             println!(
-                "interrupted {} at 40% (as if the process had been killed)",
-                file.file_name
+                "interrupted {} after {} of {} (as if the process had been killed)",
+                file.file_name,
+                human(kept.load(Ordering::Relaxed)),
+                human(file.data.len() as u64)
             );
         }
     }
