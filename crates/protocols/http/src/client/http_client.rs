@@ -13,6 +13,7 @@ use http::header::{LOCATION, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, Method, Request, Uri};
 
 use super::config::{ClientConfig, Protocol};
+use super::h2_body::{H2Body, ask_for_compression};
 use super::h2_pool::{H2Establish, H2Pool, from_pool_error};
 use super::protocol_cache::ProtocolCache;
 use super::request::{Payload, RequestBuilder};
@@ -33,6 +34,9 @@ const WHAT_HEAD: &str = "the response head";
 /// - **HTTP/1.1** requests go through [`ghostnet_http1::client::Client`] (keep-alive
 ///   pool, stale-connection retry, decompression); **HTTP/2** requests are multiplexed on
 ///   pooled connections of ghostnet-http2's client.
+/// - **Compression** ([`ClientConfig::compression`]): both protocols ask for gzip, br,
+///   zstd and deflate and decode them with the same decoder
+///   ([`ghostnet_http1::coding::Decoding`]), with a cap on decompression bombs.
 /// - **Redirects** follow the rules of [`ghostnet_http1::client::redirect`] for both
 ///   protocols, and may change protocol between origins.
 /// - **Resilience**: an optional [`RateLimiter`](ghostnet_resilience::RateLimiter) that
@@ -472,16 +476,18 @@ impl<D: Dial + Clone> HttpClient<D> {
             {
                 req.headers_mut().insert(USER_AGENT, ua.clone());
             }
+            let decompress = ask_for_compression(inner.config.compression, req.headers_mut());
             match share.0.send(req).await {
                 Ok(response) => {
-                    let (parts, body) = response.into_parts();
+                    let (mut parts, body) = response.into_parts();
                     let limit = inner.config.max_buffered_body_bytes;
                     // With multiplexing, the pool's slot is given back with the head:
                     // a response the caller has not read yet (a batch reads bodies
                     // after all heads) must not keep later requests off the
                     // connection; h2 queues streams past the server's limit itself.
                     let share = (!inner.config.http2_multiplexing).then_some(share);
-                    let body = ResponseBody::http2(body, share, limit);
+                    let body = H2Body::new(method, &mut parts, body, decompress, share);
+                    let body = ResponseBody::http2(body, limit);
                     return Ok(Response::new(parts, uri.clone(), Protocol::H2, body));
                 }
                 Err(e) => {
