@@ -1,7 +1,8 @@
 //! Compressed responses over both protocols: each coding is asked for and decoded the
 //! same way over HTTP/1.1 and h2c, compression off (or the caller's own
-//! `Accept-Encoding`) passes the encoded bytes through, a corrupt body is an error, and
-//! HEAD/204/304 with a `Content-Encoding` have nothing to decode.
+//! `Accept-Encoding`) passes the encoded bytes through, a corrupt body or a
+//! decompression bomb is an error, and HEAD/204/304 with a `Content-Encoding` have
+//! nothing to decode.
 
 mod client_support;
 
@@ -231,6 +232,47 @@ async fn head_204_and_304_have_no_body_to_decode() {
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[CONTENT_ENCODING], "gzip", "{protocol} HEAD");
         assert!(r.bytes().await.unwrap().is_empty(), "{protocol} HEAD");
+    }
+    shutdown.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_is_stopped_over_both_protocols() {
+    let zeros: &[u8] = &vec![0u8; 16 << 20];
+    let mut bomb = Vec::new();
+    GzipEncoder::new(zeros)
+        .read_to_end(&mut bomb)
+        .await
+        .unwrap();
+    assert!(bomb.len() < 64 * 1024, "the bomb is small on the wire");
+    let bomb = bytes::Bytes::from(bomb);
+    let router = Router::new().route(
+        "/bomb",
+        get(move |req: Request| {
+            let bomb = bomb.clone();
+            async move { encoded_response(&req, StatusCode::OK, "gzip", bomb.to_vec()) }
+        }),
+    );
+    let net = MemoryNetwork::new();
+    let shutdown = serve(&net, "api.test:80", Speaks::Both, router);
+    for (protocol, client) in clients(&net, ClientConfig::default()) {
+        let r = client.get("http://api.test/bomb").await.unwrap();
+        assert_eq!(r.protocol(), protocol);
+        let e = r
+            .into_body()
+            .with_limit(u64::MAX)
+            .bytes()
+            .await
+            .unwrap_err();
+        match e {
+            Error::DecompressionBomb {
+                encoding, decoded, ..
+            } => {
+                assert_eq!(encoding, "gzip");
+                assert!(decoded < 8 << 20, "{protocol}: stopped long before 16 MiB");
+            }
+            other => panic!("{protocol}: expected a bomb error, got {other:?}"),
+        }
     }
     shutdown.shutdown().await;
 }
