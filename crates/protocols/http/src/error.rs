@@ -103,6 +103,24 @@ pub enum Error {
     },
     /// A body is not the JSON expected, or a value does not serialize as JSON.
     Json(serde_json::Error),
+    /// A compressed response body (over any protocol) is corrupt or cut short in its
+    /// content coding.
+    Decompress {
+        /// The content coding.
+        encoding: &'static str,
+        /// The decoder's error.
+        source: io::Error,
+    },
+    /// A compressed response body expanded to far more bytes than arrived: a
+    /// decompression bomb, stopped.
+    DecompressionBomb {
+        /// The content coding.
+        encoding: &'static str,
+        /// Encoded bytes received when it was stopped.
+        wire: u64,
+        /// Decoded bytes produced when it was stopped.
+        decoded: u64,
+    },
     /// A connection did not show which protocol it speaks in time, or (client) no
     /// response head came within the timeout.
     Timeout {
@@ -172,6 +190,18 @@ impl fmt::Display for Error {
                 write!(f, "no configured protocol can reach {origin}: {reason}")
             }
             Self::Json(e) => write!(f, "json: {e}; check the body against the expected type"),
+            Self::Decompress { encoding, source } => write!(
+                f,
+                "the {encoding}-encoded response body is corrupt: {source}; turn compression off to get the bytes as sent"
+            ),
+            Self::DecompressionBomb {
+                encoding,
+                wire,
+                decoded,
+            } => write!(
+                f,
+                "the {encoding}-encoded response body expanded from {wire} to over {decoded} bytes, past the decompression limit; turn compression off to read it as sent"
+            ),
             Self::Timeout { what, after } => write!(
                 f,
                 "timed out after {after:?} waiting for {what}; the peer is too slow or silent"
@@ -189,6 +219,7 @@ impl std::error::Error for Error {
             Self::Io(e) => Some(e),
             Self::Body(e) => Some(&**e),
             Self::Json(e) => Some(e),
+            Self::Decompress { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -198,6 +229,19 @@ impl From<ghostnet_http1::Error> for Error {
     fn from(e: ghostnet_http1::Error) -> Self {
         match e {
             ghostnet_http1::Error::BodyTooLarge { limit } => Self::BodyTooLarge { limit },
+            // The same variants as for HTTP/2 bodies: decoding is not about the protocol.
+            ghostnet_http1::Error::Decompress { encoding, source } => {
+                Self::Decompress { encoding, source }
+            }
+            ghostnet_http1::Error::DecompressionBomb {
+                encoding,
+                wire,
+                decoded,
+            } => Self::DecompressionBomb {
+                encoding,
+                wire,
+                decoded,
+            },
             e => Self::Http1(e),
         }
     }
@@ -208,6 +252,28 @@ impl From<ghostnet_http2::Error> for Error {
         match e {
             ghostnet_http2::Error::BodyTooLarge { limit } => Self::BodyTooLarge { limit },
             e => Self::Http2(e),
+        }
+    }
+}
+
+/// A decoding error of an HTTP/2 response body.
+impl From<ghostnet_http1::coding::DecodeError<ghostnet_http2::Error>> for Error {
+    fn from(e: ghostnet_http1::coding::DecodeError<ghostnet_http2::Error>) -> Self {
+        use ghostnet_http1::coding::DecodeError;
+        match e {
+            DecodeError::Body(e) => e.into(),
+            DecodeError::Corrupt { encoding, source } => Self::Decompress { encoding, source },
+            DecodeError::Bomb {
+                encoding,
+                wire,
+                decoded,
+            } => Self::DecompressionBomb {
+                encoding,
+                wire,
+                decoded,
+            },
+            // A kind added later: keep its message.
+            other => Self::Io(io::Error::other(other.to_string())),
         }
     }
 }

@@ -4,9 +4,11 @@
 mod client_support;
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use client_support::{Counting, Speaks, State, router, serve};
+use client_support::{Counting, CountingListener, Speaks, State, router, serve};
 use ghostnet_http::Error;
 use ghostnet_http::client::{ClientConfig, HttpClient, Protocol};
 use ghostnet_transport::tls::{TlsClientConfig, TlsServerConfig};
@@ -180,6 +182,14 @@ async fn the_protocol_cache_expires_after_its_ttl() {
 
 /// A TLS server on 127.0.0.1 offering `alpn`; returns its port, CA and shutdown.
 async fn tls_server(alpn: &[&str]) -> (u16, String, ghostnet_runtime::Shutdown) {
+    let (port, ca, _accepted, shutdown) = counted_tls_server(alpn).await;
+    (port, ca, shutdown)
+}
+
+/// [`tls_server`], with the count of TCP connections it accepted.
+async fn counted_tls_server(
+    alpn: &[&str],
+) -> (u16, String, Arc<AtomicUsize>, ghostnet_runtime::Shutdown) {
     let (ca, cert, key) = support::pki();
     let config = TlsServerConfig::builder()
         .cert_pem(cert, key)
@@ -188,6 +198,8 @@ async fn tls_server(alpn: &[&str]) -> (u16, String, ghostnet_runtime::Shutdown) 
         .unwrap();
     let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap(), TcpOptions::default()).unwrap();
     let port = tcp.local_addr().port();
+    let tcp = CountingListener::new(tcp);
+    let accepted = tcp.accepted.clone();
     let shutdown = ghostnet_runtime::Shutdown::new();
     let server = ghostnet_http::Server::builder().build().unwrap();
     tokio::spawn(server.serve(
@@ -195,7 +207,7 @@ async fn tls_server(alpn: &[&str]) -> (u16, String, ghostnet_runtime::Shutdown) 
         router(State::default()),
         shutdown.clone(),
     ));
-    (port, ca, shutdown)
+    (port, ca, accepted, shutdown)
 }
 
 fn tls_client(ca: &str, config: ClientConfig) -> HttpClient<TcpDialer> {
@@ -233,6 +245,29 @@ async fn tls_alpn_chooses_h2_or_http11() {
     assert_eq!(client.cached_protocol(&url), Some(Protocol::Http11));
     let r = client.get(&url).await.unwrap();
     assert_eq!(r.protocol(), Protocol::Http11);
+    shutdown.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_http11_alpn_answer_is_served_on_the_same_tls_connection() {
+    let (port, ca, accepted, shutdown) = counted_tls_server(&["http/1.1"]).await;
+    let url = format!("https://localhost:{port}/hello");
+    // Offers h2 and http/1.1; the server picks http/1.1.
+    let client = tls_client(&ca, ClientConfig::default());
+    let r = client.get(&url).await.unwrap();
+    assert_eq!(r.protocol(), Protocol::Http11);
+    assert_eq!(r.text().await.unwrap(), "hello");
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "the TLS connection that asked is the one that serves: no second dial"
+    );
+    assert_eq!(client.cached_protocol(&url), Some(Protocol::Http11));
+    // Kept alive for the next request, which goes straight to HTTP/1.1.
+    let r = client.get(&url).await.unwrap();
+    assert_eq!(r.protocol(), Protocol::Http11);
+    assert_eq!(r.text().await.unwrap(), "hello");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
     shutdown.shutdown().await;
 }
 

@@ -479,6 +479,26 @@ impl std::error::Error for Error {
     }
 }
 
+/// A decoding error as this crate reports it: the body's own error as it is.
+impl From<crate::coding::DecodeError<Error>> for Error {
+    fn from(e: crate::coding::DecodeError<Error>) -> Self {
+        use crate::coding::DecodeError;
+        match e {
+            DecodeError::Body(e) => e,
+            DecodeError::Corrupt { encoding, source } => Self::Decompress { encoding, source },
+            DecodeError::Bomb {
+                encoding,
+                wire,
+                decoded,
+            } => Self::DecompressionBomb {
+                encoding,
+                wire,
+                decoded,
+            },
+        }
+    }
+}
+
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
         Self::Io(e)

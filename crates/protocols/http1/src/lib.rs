@@ -15,6 +15,8 @@
 //! - **Client** ([`client::Client`]): over the transport's connection pool; keep-alive
 //!   with a safe retry of stale connections, redirects, request/read-idle/total timeouts,
 //!   gzip/br/deflate/zstd decoding with a bomb cap, streamed bodies.
+//! - **Content codings** ([`coding`]): the decoding the client uses, over any
+//!   `http_body::Body`, so that ghostnet-http decodes HTTP/2 bodies with the same code.
 //!
 //! ```
 //! use ghostnet_http1::{Body, Server};
@@ -42,6 +44,7 @@
 mod body;
 pub mod client;
 pub mod codec;
+pub mod coding;
 mod error;
 mod server;
 pub mod upgrade;

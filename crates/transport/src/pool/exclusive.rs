@@ -208,6 +208,45 @@ impl<D: Dial> Pool<D> {
         self.checkout(key, true).await
     }
 
+    /// Takes a connection for `key` that was dialed elsewhere into the pool, counted as
+    /// a new one (within the limits, as [`get_new`](Pool::get_new) would dial), and returns
+    /// it checked out; dropped, it goes back idle for the next [`get`](Pool::get).
+    ///
+    /// For a connection whose protocol was settled only once it was up: a TLS dial that
+    /// offered `h2` and `http/1.1` in ALPN, answered `http/1.1`, can serve the HTTP/1.1
+    /// pool instead of being closed and dialed again.
+    ///
+    /// Errors: [`Error::PoolTimeout`] (at a limit for the wait timeout),
+    /// [`Error::PoolClosed`]; `stream` is closed then.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use ghostnet_transport::pool::{Pool, PoolKey};
+    /// use ghostnet_transport::{Dial, MemoryNetwork};
+    ///
+    /// let net = MemoryNetwork::new();
+    /// let _listener = net.listen(&"db.test:5432".parse().unwrap()).unwrap();
+    /// let key: PoolKey = "tcp://db.test:5432".parse().unwrap();
+    /// let stream = net.dialer().dial(key.target()).await.unwrap();
+    ///
+    /// let pool = Pool::new(net.dialer());
+    /// drop(pool.adopt(&key, stream).await.unwrap()); // idle in the pool now
+    /// assert!(pool.get(&key).await.unwrap().is_reused());
+    /// assert_eq!(pool.stats().created, 1);
+    /// # });
+    /// ```
+    pub async fn adopt(&self, key: &PoolKey, stream: D::Stream) -> Result<Pooled<D::Stream>> {
+        match self.inner.core.checkout(key, true).await? {
+            Checkout::Dial(permit) => {
+                let l = permit.complete(None, stream)?;
+                Ok(Pooled::new(l.ticket, l.lease, l.reused))
+            }
+            // A fresh checkout is granted a slot to dial, never a lease; were it one, that
+            // connection serves as well, and the adopted one is closed.
+            Checkout::Leased(l) => Ok(Pooled::new(l.ticket, l.lease, l.reused)),
+        }
+    }
+
     async fn checkout(&self, key: &PoolKey, fresh: bool) -> Result<Pooled<D::Stream>> {
         let core = &self.inner.core;
         match core.checkout(key, fresh).await? {
@@ -330,5 +369,29 @@ mod tests {
         pool.inner.core.reap();
         assert_eq!(pool.key_stats(&key), None);
         assert_eq!(pool.stats().discarded, 1, "totals keep counting");
+    }
+
+    #[tokio::test]
+    async fn adopted_connections_count_against_the_limits_and_close_with_the_pool() {
+        let net = MemoryNetwork::new();
+        let key = serve(&net, "d");
+        let cfg = PoolConfig::default().max_per_host(1);
+        let pool = Pool::with_config(net.dialer(), cfg).unwrap();
+        let idle = pool.get(&key).await.unwrap();
+        drop(idle);
+        // At the per-key limit, the idle connection makes room, as for `get_new`.
+        let stream = net.dialer().dial(key.target()).await.unwrap();
+        let adopted = pool.adopt(&key, stream).await.unwrap();
+        assert!(!adopted.is_reused());
+        drop(adopted);
+        let s = pool.stats();
+        assert_eq!((s.created, s.evicted, s.idle), (2, 1, 1));
+        assert!(pool.get(&key).await.unwrap().is_reused());
+        pool.close();
+        let stream = net.dialer().dial(key.target()).await.unwrap();
+        assert!(matches!(
+            pool.adopt(&key, stream).await,
+            Err(Error::PoolClosed)
+        ));
     }
 }

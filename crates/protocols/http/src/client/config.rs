@@ -64,7 +64,7 @@ impl fmt::Display for Protocol {
 /// | `read_idle_timeout` | 30 s | HTTP/1.1 bodies: longest time without a byte |
 /// | `max_redirects` | 10 | redirects followed (0: none) |
 /// | `user_agent` | `ghostnet-http/<version>` | for requests that set none |
-/// | `compression` | on | ask for and decode gzip, br, deflate, zstd (HTTP/1.1; HTTP/2 asks for identity) |
+/// | `compression` | on | ask for and decode gzip, br, deflate, zstd (HTTP/1.1 and HTTP/2), unless the request sets `Accept-Encoding` or `Range` |
 /// | `protocols` | `[H2, Http11]` | preference order; `H3` is skipped until QUIC lands |
 /// | `fallback` | on | on a connection failure with one protocol, try the next |
 /// | `protocol_cache_ttl` | 5 min | how long the protocol that worked for an origin is remembered (0: never) |

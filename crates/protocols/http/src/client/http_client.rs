@@ -13,7 +13,8 @@ use http::header::{LOCATION, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, Method, Request, Uri};
 
 use super::config::{ClientConfig, Protocol};
-use super::h2_pool::{H2Establish, H2Pool, from_pool_error};
+use super::h2_body::{H2Body, ask_for_compression};
+use super::h2_pool::{H2Establish, H2Pool, NoHandoff, from_pool_error};
 use super::protocol_cache::ProtocolCache;
 use super::request::{Payload, RequestBuilder};
 use super::response::{Response, ResponseBody};
@@ -26,13 +27,17 @@ const WHAT_HEAD: &str = "the response head";
 /// An HTTP client over HTTP/1.1 and HTTP/2 (HTTP/3 once QUIC lands).
 ///
 /// - **Protocol choice**: for `https`, TLS ALPN offers the preferred protocols and the
-///   server picks `h2` or `http/1.1`; for `http`, HTTP/1.1 unless h2 prior knowledge is
+///   server picks `h2` or `http/1.1` (an `http/1.1` answer is served on that same
+///   connection, not a second one); for `http`, HTTP/1.1 unless h2 prior knowledge is
 ///   on (h2c). The protocol that worked is remembered per origin for a while
 ///   ([`ClientConfig::protocol_cache_ttl`]) and tried first; a connection failure with
 ///   one protocol falls back to the next ([`ClientConfig::fallback`]).
 /// - **HTTP/1.1** requests go through [`ghostnet_http1::client::Client`] (keep-alive
 ///   pool, stale-connection retry, decompression); **HTTP/2** requests are multiplexed on
 ///   pooled connections of ghostnet-http2's client.
+/// - **Compression** ([`ClientConfig::compression`]): both protocols ask for gzip, br,
+///   zstd and deflate and decode them with the same decoder
+///   ([`ghostnet_http1::coding::Decoding`]), with a cap on decompression bombs.
 /// - **Redirects** follow the rules of [`ghostnet_http1::client::redirect`] for both
 ///   protocols, and may change protocol between origins.
 /// - **Resilience**: an optional [`RateLimiter`](ghostnet_resilience::RateLimiter) that
@@ -69,7 +74,8 @@ struct Inner<D: Dial + Clone> {
     config: ClientConfig,
     h1: ghostnet_http1::client::Client<D>,
     h2c: H2Pool<D>,
-    h2_tls: H2Pool<TlsDialer<D>>,
+    /// Connections on which the server answered `http/1.1` in ALPN go to `h1`'s pool.
+    h2_tls: H2Pool<TlsDialer<D>, ghostnet_http1::client::Client<D>>,
     cache: ProtocolCache,
 }
 
@@ -118,9 +124,14 @@ impl<D: Dial + Clone> HttpClient<D> {
         };
         let establish = H2Establish {
             settings: config.http2.clone(),
+            http1: NoHandoff,
         };
-        let h2c = H2Pool::with_config(dialer.clone(), establish.clone(), config.h2_pool())?;
+        let h2c = H2Pool::with_config(dialer.clone(), establish, config.h2_pool())?;
         let tls_dialer = TlsDialer::new(dialer, with_alpn(&base_tls, h2_alpn)?);
+        let establish = H2Establish {
+            settings: config.http2.clone(),
+            http1: h1.clone(),
+        };
         let h2_tls = H2Pool::with_config(tls_dialer, establish, config.h2_pool())?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -472,16 +483,18 @@ impl<D: Dial + Clone> HttpClient<D> {
             {
                 req.headers_mut().insert(USER_AGENT, ua.clone());
             }
+            let decompress = ask_for_compression(inner.config.compression, req.headers_mut());
             match share.0.send(req).await {
                 Ok(response) => {
-                    let (parts, body) = response.into_parts();
+                    let (mut parts, body) = response.into_parts();
                     let limit = inner.config.max_buffered_body_bytes;
                     // With multiplexing, the pool's slot is given back with the head:
                     // a response the caller has not read yet (a batch reads bodies
                     // after all heads) must not keep later requests off the
                     // connection; h2 queues streams past the server's limit itself.
                     let share = (!inner.config.http2_multiplexing).then_some(share);
-                    let body = ResponseBody::http2(body, share, limit);
+                    let body = H2Body::new(method, &mut parts, body, decompress, share);
+                    let body = ResponseBody::http2(body, limit);
                     return Ok(Response::new(parts, uri.clone(), Protocol::H2, body));
                 }
                 Err(e) => {

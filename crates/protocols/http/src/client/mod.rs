@@ -31,6 +31,7 @@
 mod batch;
 mod classify;
 mod config;
+mod h2_body;
 mod h2_pool;
 mod http_client;
 mod protocol_cache;

@@ -5,12 +5,11 @@ use std::fmt;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use ghostnet_transport::pool::Shared;
 use http::{HeaderMap, StatusCode, Uri, Version};
 use serde::de::DeserializeOwned;
 
 use super::config::Protocol;
-use super::h2_pool::H2Conn;
+use super::h2_body::H2Body;
 use crate::error::{Error, Result};
 
 /// A response: status, headers and a body that streams as it arrives.
@@ -147,8 +146,8 @@ pub struct ResponseBody {
 enum Kind {
     /// Decoded, with its connection going back to the pool at the end.
     H1(ghostnet_http1::client::ResponseBody),
-    /// The HTTP/2 stream, and its share of the connection until the stream ends.
-    H2(ghostnet_http2::Body, Option<Shared<H2Conn>>),
+    /// The HTTP/2 stream, decoded the same way, and its share of the connection.
+    H2(H2Body),
 }
 
 impl ResponseBody {
@@ -159,15 +158,9 @@ impl ResponseBody {
         }
     }
 
-    /// `share` is kept until the stream ends when it is given (one request per
-    /// connection); with multiplexing, h2 itself bounds the streams open at once.
-    pub(crate) fn http2(
-        body: ghostnet_http2::Body,
-        share: Option<Shared<H2Conn>>,
-        limit: u64,
-    ) -> Self {
+    pub(crate) fn http2(body: H2Body, limit: u64) -> Self {
         Self {
-            kind: Kind::H2(body, share),
+            kind: Kind::H2(body),
             limit,
         }
     }
@@ -179,11 +172,21 @@ impl ResponseBody {
         self
     }
 
-    /// The body's length, when the response said it.
+    /// The body's length, when the response said it (and it is not being decoded).
     pub fn size_hint(&self) -> Option<u64> {
         match &self.kind {
             Kind::H1(b) => b.size_hint(),
-            Kind::H2(b, _) => b.size_hint(),
+            Kind::H2(b) => b.size_hint(),
+        }
+    }
+
+    /// The content coding being decoded (`gzip`, `br`, `deflate`, `zstd`), if any. The
+    /// response's `Content-Encoding` and `Content-Length` fields were removed then, as
+    /// they describe the bytes on the wire, not the ones read here.
+    pub fn decoded_from(&self) -> Option<&'static str> {
+        match &self.kind {
+            Kind::H1(b) => b.decoded_from(),
+            Kind::H2(b) => b.decoded_from(),
         }
     }
 
@@ -191,34 +194,7 @@ impl ResponseBody {
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
         match &mut self.kind {
             Kind::H1(b) => b.poll_chunk(cx).map(|c| c.map(|r| r.map_err(Error::from))),
-            Kind::H2(b, share) => loop {
-                let frame = match b.poll_frame(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(f) => f,
-                };
-                match frame {
-                    None => {
-                        // The stream is done: its slot on the connection is free.
-                        share.take();
-                        return Poll::Ready(None);
-                    }
-                    Some(Err(e)) => {
-                        if let Some(mut s) = share.take()
-                            && !e.is_retryable()
-                            && e.reason().is_none()
-                        {
-                            s.mark_broken();
-                        }
-                        return Poll::Ready(Some(Err(Error::from(e))));
-                    }
-                    Some(Ok(frame)) => {
-                        if let Ok(data) = frame.into_data() {
-                            return Poll::Ready(Some(Ok(data)));
-                        }
-                        // Trailers: kept by the body, nothing to hand out.
-                    }
-                }
-            },
+            Kind::H2(b) => b.poll_chunk(cx),
         }
     }
 
@@ -267,11 +243,12 @@ impl fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let protocol = match self.kind {
             Kind::H1(_) => Protocol::Http11,
-            Kind::H2(..) => Protocol::H2,
+            Kind::H2(_) => Protocol::H2,
         };
         f.debug_struct("ResponseBody")
             .field("protocol", &protocol)
             .field("size_hint", &self.size_hint())
+            .field("decoded_from", &self.decoded_from())
             .finish_non_exhaustive()
     }
 }

@@ -1,15 +1,17 @@
 //! Shared by the client tests: a router with the routes they need, servers over the
-//! in-memory network (any protocol mix), and a dialer that counts connections.
+//! in-memory network (any protocol mix), and a dialer and a listener that count
+//! connections.
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use ghostnet_http::{Body, Request, RequestExt, Response, Router, Server, get, post};
 use ghostnet_runtime::Shutdown;
-use ghostnet_transport::{Dial, MemoryNetwork, Target};
+use ghostnet_transport::{Dial, Listen, MemoryNetwork, Target};
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use tokio::sync::Mutex;
@@ -182,5 +184,32 @@ impl<D: Dial> Dial for Counting<D> {
     async fn dial(&self, target: &Target) -> ghostnet_transport::Result<D::Stream> {
         self.dials.fetch_add(1, Ordering::SeqCst);
         self.inner.dial(target).await
+    }
+}
+
+/// A listener that counts the connections it accepts (under TLS: the TCP connections).
+pub struct CountingListener<L> {
+    pub inner: L,
+    pub accepted: Arc<AtomicUsize>,
+}
+
+impl<L> CountingListener<L> {
+    pub fn new(inner: L) -> Self {
+        Self {
+            inner,
+            accepted: Arc::default(),
+        }
+    }
+}
+
+impl<L: Listen> Listen for CountingListener<L> {
+    type Stream = L::Stream;
+
+    async fn accept(&self) -> ghostnet_transport::Result<(L::Stream, SocketAddr)> {
+        let accepted = self.inner.accept().await;
+        if accepted.is_ok() {
+            self.accepted.fetch_add(1, Ordering::SeqCst);
+        }
+        accepted
     }
 }

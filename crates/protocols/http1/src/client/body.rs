@@ -11,8 +11,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::client::decode::Decoding;
 use crate::client::wire::WireBody;
+use crate::coding::Decoding;
 use crate::error::{Error, Result};
 
 /// How far a body has come: bytes as they arrived (`wire_bytes`, still compressed when
@@ -47,7 +47,7 @@ enum Inner {
         len: u64,
     },
     Wire(Box<WireBody>),
-    Decoding(Box<Decoding>),
+    Decoding(Box<Decoding<WireBody>>),
 }
 
 type ProgressFn = Box<dyn FnMut(Progress) + Send>;
@@ -107,7 +107,7 @@ impl ResponseBody {
         }
     }
 
-    pub(crate) fn decoding(decoding: Decoding, limit: u64) -> Self {
+    pub(crate) fn decoding(decoding: Decoding<WireBody>, limit: u64) -> Self {
         Self::with_inner(Inner::Decoding(Box::new(decoding)), limit)
     }
 
@@ -148,9 +148,9 @@ impl ResponseBody {
                 wire_total: w.length(),
             },
             Inner::Decoding(d) => Progress {
-                wire_bytes: d.wire().map_or(0, WireBody::received),
-                decoded_bytes: d.decoded(),
-                wire_total: d.wire().and_then(WireBody::length),
+                wire_bytes: d.get_ref().map_or(0, WireBody::received),
+                decoded_bytes: d.decoded_bytes(),
+                wire_total: d.get_ref().and_then(WireBody::length),
             },
         }
     }
@@ -192,7 +192,7 @@ impl ResponseBody {
         match &self.inner {
             Inner::Empty | Inner::Full { .. } => None,
             Inner::Wire(w) => w.trailers(),
-            Inner::Decoding(d) => d.wire().and_then(WireBody::trailers),
+            Inner::Decoding(d) => d.get_ref().and_then(WireBody::trailers),
         }
     }
 
@@ -205,7 +205,7 @@ impl ResponseBody {
             Inner::Empty => return Poll::Ready(None),
             Inner::Full { data, .. } => data.take().map(Ok),
             Inner::Wire(w) => ready!(w.poll_chunk(cx)),
-            Inner::Decoding(d) => ready!(d.poll_chunk(cx)),
+            Inner::Decoding(d) => ready!(d.poll_chunk(cx)).map(|r| r.map_err(Error::from)),
         };
         if matches!(next, Some(Ok(_))) && self.on_progress.is_some() {
             let p = self.progress();

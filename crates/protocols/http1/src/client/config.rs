@@ -7,9 +7,9 @@ use ghostnet_transport::pool::PoolConfig;
 use ghostnet_transport::tls::TlsClientConfig;
 use http::HeaderValue;
 
-use crate::client::decode::DEFAULT_MAX_DECOMPRESSION_RATIO;
 use crate::client::redirect::DEFAULT_MAX_REDIRECTS;
 use crate::codec::Limits;
+use crate::coding::DEFAULT_MAX_DECOMPRESSION_RATIO;
 use crate::error::{Error, Result};
 
 /// Default for [`ClientBuilder::request_timeout`]: 30 s.

@@ -10,10 +10,8 @@ use http::{Method, Uri};
 
 use crate::codec::BodyEncoder;
 use crate::codec::body_length::{parse_decimal, trim_ows};
+use crate::coding::ACCEPT_ENCODING_VALUE;
 use crate::error::{Error, Result};
-
-/// What this client sends in `Accept-Encoding` when it decodes responses itself.
-pub(crate) const ACCEPT_ENCODING_VALUE: &str = "gzip, br, zstd, deflate";
 
 /// How the request body goes on the wire, decided from the body and the caller's fields.
 ///

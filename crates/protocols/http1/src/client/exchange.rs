@@ -14,13 +14,13 @@ use http::{Method, Response, StatusCode, Uri};
 
 use crate::client::body::ResponseBody;
 use crate::client::conn::Conn;
-use crate::client::decode::{Coding, Decoding};
 use crate::client::encode::{Extra, encode_request_head, framing};
 use crate::client::head_reader::{HEAD_CHUNK, HeadReader};
 use crate::client::send::{OutBody, flush, send_body, write_all};
 use crate::client::wire::{Deadlines, WireBody};
 use crate::codec::body_length::has_token;
 use crate::codec::{BodyEncoder, BodyLength, Limits, ResponseDecoder, ResponseHead};
+use crate::coding::{Coding, Decoding};
 use crate::error::{Error, Result};
 
 /// How long a failed upload looks for an early answer that is already on its way.

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use ghostnet_runtime::Instant;
 use ghostnet_transport::pool::{Pool, PoolKey, Pooled};
 use ghostnet_transport::tls::{TlsClientConfig, TlsDialer};
-use ghostnet_transport::{Dial, Stream, TcpDialer};
+use ghostnet_transport::{Dial, Stream, TcpDialer, TlsStream};
 use http::header::{ACCEPT_ENCODING, EXPECT, LOCATION, RANGE};
 use http::request::Parts;
 use http::{Method, Request, Response, StatusCode, Uri};
@@ -216,6 +216,31 @@ impl<D: Dial + Clone> Client<D> {
         self.inner.https.get()
     }
 
+    /// Takes an `https` connection dialed elsewhere into the client's `https` pool, idle,
+    /// so that the next request to its origin goes out on it instead of on a new
+    /// connection. `key` is the origin's, as
+    /// [`Origin::key`](crate::client::origin::Origin::key) makes it.
+    ///
+    /// For a TLS connection whose server answered `http/1.1` in ALPN to a dialer that
+    /// offered `h2` too (ghostnet-http's `HttpClient` does this): one handshake, not two.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] when the server chose another protocol than HTTP/1.1 in
+    /// ALPN; [`Error::Connect`] when the pool is closed, or at its limit for longer than
+    /// its wait timeout. The connection is closed then.
+    pub async fn adopt_https(&self, key: &PoolKey, stream: TlsStream<D::Stream>) -> Result<()> {
+        if let Some(p) = stream.info().alpn
+            && p != b"http/1.1"
+        {
+            return Err(wrong_alpn(&p));
+        }
+        let pool = self.tls_pool()?;
+        // Dropped at once: back in the pool, idle, for the request about to be sent.
+        drop(pool.adopt(key, stream).await.map_err(Error::Connect)?);
+        Ok(())
+    }
+
     /// The `https` pool, made on first use with the configured (or default) TLS.
     fn tls_pool(&self) -> Result<&Pool<TlsDialer<D>>> {
         if let Some(pool) = self.inner.https.get() {
@@ -397,15 +422,20 @@ fn check_alpn<S: Stream>(conn: Pooled<S>) -> Result<Pooled<S>> {
     match conn.info().alpn {
         Some(p) if p != b"http/1.1" => {
             conn.discard();
-            Err(Error::InvalidConfig {
-                field: "tls",
-                reason: format!(
-                    "the server chose ALPN protocol {:?}; offer only http/1.1 in the client's TLS config",
-                    String::from_utf8_lossy(&p)
-                ),
-            })
+            Err(wrong_alpn(&p))
         }
         _ => Ok(conn),
+    }
+}
+
+/// A TLS connection on which the server chose `protocol` in ALPN, not HTTP/1.1.
+fn wrong_alpn(protocol: &[u8]) -> Error {
+    Error::InvalidConfig {
+        field: "tls",
+        reason: format!(
+            "the server chose ALPN protocol {:?}; offer only http/1.1 in the client's TLS config",
+            String::from_utf8_lossy(protocol)
+        ),
     }
 }
 

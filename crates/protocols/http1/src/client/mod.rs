@@ -45,7 +45,6 @@ mod body;
 mod classify;
 mod config;
 mod conn;
-mod decode;
 mod encode;
 mod exchange;
 mod head_reader;
@@ -56,11 +55,11 @@ mod resolve;
 mod send;
 mod wire;
 
+pub use crate::coding::{BOMB_ALLOWANCE, DEFAULT_MAX_DECOMPRESSION_RATIO};
 pub use body::{Progress, ResponseBody};
 pub use config::{
     ClientBuilder, DEFAULT_EXPECT_CONTINUE_TIMEOUT, DEFAULT_MAX_BUFFERED_BODY_BYTES,
     DEFAULT_READ_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RequestOptions,
 };
-pub use decode::{BOMB_ALLOWANCE, DEFAULT_MAX_DECOMPRESSION_RATIO};
 pub use http_client::{Client, EffectiveUri};
 pub use redirect::DEFAULT_MAX_REDIRECTS;

@@ -317,6 +317,25 @@ impl Drop for WireBody {
     }
 }
 
+/// So that [`Decoding`](crate::coding::Decoding) reads it like any other body.
+impl http_body::Body for WireBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>>>> {
+        self.get_mut()
+            .poll_chunk(cx)
+            .map(|c| c.map(|r| r.map(http_body::Frame::data)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.is_end()
+    }
+}
+
 impl std::fmt::Debug for WireBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WireBody")

@@ -109,6 +109,27 @@ pub(crate) fn request_body_length_noted(
     Ok(content_length.map_or(BodyLength::Empty, BodyLength::from_content_length))
 }
 
+/// Whether a response to a `method` request has no content whatever its fields say
+/// (RFC 9110 section 6.4.1): HEAD, 1xx, 204, 304, and 2xx to CONNECT. True in every
+/// HTTP version, so HTTP/2 clients use it too (say, to know there is nothing to
+/// content-decode).
+///
+/// ```
+/// use ghostnet_http1::codec::response_has_no_content;
+/// use http::{Method, StatusCode};
+///
+/// assert!(response_has_no_content(&Method::HEAD, StatusCode::OK));
+/// assert!(response_has_no_content(&Method::GET, StatusCode::NOT_MODIFIED));
+/// assert!(!response_has_no_content(&Method::GET, StatusCode::OK));
+/// ```
+pub fn response_has_no_content(method: &Method, status: StatusCode) -> bool {
+    method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || (method == Method::CONNECT && status.is_success())
+}
+
 /// The body length of a response to a `method` request (RFC 9112 section 6.3): none for
 /// HEAD, 1xx, 204, 304 and 2xx to CONNECT; chunked; `Content-Length`; or until close.
 ///
@@ -128,12 +149,7 @@ pub fn response_body_length(
     version: Version,
     headers: &HeaderMap,
 ) -> Result<BodyLength> {
-    if method == Method::HEAD
-        || status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-        || (method == Method::CONNECT && status.is_success())
-    {
+    if response_has_no_content(method, status) {
         return Ok(BodyLength::Empty);
     }
     let content_length = content_length(headers)?;

@@ -20,7 +20,9 @@ mod response_encoder;
 pub(crate) mod response_head;
 
 pub use body_decoder::{BodyDecoder, Decoded};
-pub use body_length::{BodyLength, request_body_length, response_body_length};
+pub use body_length::{
+    BodyLength, request_body_length, response_body_length, response_has_no_content,
+};
 pub use limits::{
     DEFAULT_MAX_BUFFERED_BODY_BYTES, DEFAULT_MAX_CHUNK_EXTENSION_BYTES, DEFAULT_MAX_HEAD_BYTES,
     DEFAULT_MAX_HEADERS, DEFAULT_MAX_TRAILER_BYTES, DEFAULT_MAX_URI_BYTES, Limits,
