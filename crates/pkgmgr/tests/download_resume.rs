@@ -53,7 +53,7 @@ async fn a_plain_download_lands_verified_and_leaves_no_part() {
         (report.size, report.received, report.retries),
         (300_000, 300_000, 0)
     );
-    assert_eq!(report.sha256, sha256_hex(&body));
+    assert_eq!(report.sha256, Some(sha256_hex(&body)));
     assert_eq!(seen.load(Ordering::SeqCst), 300_000);
     assert!(!part_of(&dest).exists());
     assert_eq!(m.ranges(), vec![None]);
@@ -126,8 +126,10 @@ async fn a_download_future_dropped_at_any_offset_resumes_to_an_identical_file() 
         }
         // Let the file's background writes land, as a killed process's would.
         tokio::time::sleep(Duration::from_millis(50)).await;
+        // Writes are gathered up to 256 KiB, so the part may hold less than arrived,
+        // but always an exact prefix of the file.
         let len = std::fs::metadata(part_of(&dest)).unwrap().len();
-        assert!(len >= stop_at, "part {len} < {stop_at}");
+        assert!(len + 256 * 1024 >= stop_at, "part {len}, stopped at {stop_at}");
         assert_eq!(std::fs::read(part_of(&dest)).unwrap(), body[..len as usize]);
     }
     let report = dl
@@ -140,8 +142,9 @@ async fn a_download_future_dropped_at_any_offset_resumes_to_an_identical_file() 
         .await
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
-    assert!(report.resumed_from >= 333_333);
-    assert!(m.ranges().iter().skip(1).all(Option::is_some));
+    assert!(report.resumed_from >= 256 * 1024, "{report:?}");
+    // The last request continued the part (earlier ones may have found it empty).
+    assert!(m.ranges().last().unwrap().is_some(), "{:?}", m.ranges());
 }
 
 #[tokio::test(start_paused = true)]

@@ -227,11 +227,15 @@ pub(crate) async fn run(args: GetArgs) -> CommandResult {
                 } else {
                     format!(" ({})", notes.join(", "))
                 };
+                let sha256 = r
+                    .sha256
+                    .as_ref()
+                    .map(|d| format!("  sha256 {d} verified"))
+                    .unwrap_or_default();
                 println!(
-                    "ok    {}  {}  sha256 {}  from {}{notes}",
+                    "ok    {}  {}{sha256}  from {}{notes}",
                     display(&r.path),
                     human(r.size),
-                    r.sha256,
                     r.url
                 );
             }

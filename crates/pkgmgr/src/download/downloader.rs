@@ -49,7 +49,7 @@ const MAX_POLICY_RUNS: u32 = 10_000;
 /// let report = downloader
 ///     .download("http://mirror.example.org/iso/big.iso", DownloadOptions::new("big.iso"))
 ///     .await?;
-/// println!("{} bytes, sha256 {}", report.size, report.sha256);
+/// println!("{} bytes in {:?}", report.size, report.elapsed);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -183,7 +183,7 @@ impl Downloader {
                     .size
                     .saturating_sub(shared.run.received)
                     .min(resumed_from),
-                sha256: to_hex(&done.sha256),
+                sha256: done.sha256.map(|d| to_hex(&d)),
                 url: shared.last_url,
                 retries: shared.tries.saturating_sub(1),
                 failovers: shared.failovers,
@@ -377,7 +377,7 @@ async fn already_in_place(
         size,
         received: 0,
         resumed_from: size,
-        sha256: to_hex(&actual),
+        sha256: Some(to_hex(&actual)),
         url,
         retries: 0,
         failovers: 0,

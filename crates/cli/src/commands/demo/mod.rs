@@ -12,7 +12,6 @@ mod table;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -154,10 +153,7 @@ async fn interrupt(
     {
         let at_40 = Arc::new(Notify::new());
         let notify = Arc::clone(&at_40);
-        let kept = Arc::new(AtomicU64::new(0));
-        let seen = Arc::clone(&kept);
         let opts = options(file, out_dir)?.on_progress(move |p| {
-            seen.store(p.downloaded, Ordering::Relaxed);
             if p.total.is_some_and(|t| p.downloaded * 5 >= t * 2) {
                 notify.notify_one();
             }
@@ -171,10 +167,12 @@ async fn interrupt(
             () = at_40.notified() => true,
         };
         if interrupted {
+            let part = out_dir.join(format!("{}.part", file.file_name));
+            let kept = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
             println!(
-                "interrupted {} after {} of {} (as if the process had been killed)",
+                "interrupted {} with {} of {} in its .part file (as if the process had been killed)",
                 file.file_name,
-                human(kept.load(Ordering::Relaxed)),
+                human(kept),
                 human(file.data.len() as u64)
             );
         }
