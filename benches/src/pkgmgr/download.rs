@@ -63,16 +63,16 @@ pub fn run(args: SuiteArgs) -> Vec<BenchResult> {
         .collect();
     let small_total = (SMALL * small_count) as u64;
 
-    let ours_big = || {
+    let ours_big = |durable: bool| {
         reset(&out);
         mb_s(
             big_len,
-            rt.block_on(ours(std::slice::from_ref(&big_url), &out)),
+            rt.block_on(ours(std::slice::from_ref(&big_url), &out, durable)),
         )
     };
-    let ours_small = || {
+    let ours_small = |durable: bool| {
         reset(&out);
-        mb_s(small_total, rt.block_on(ours(&small_urls, &out)))
+        mb_s(small_total, rt.block_on(ours(&small_urls, &out, durable)))
     };
     let mut results = Vec::new();
     let big_name = format!("download_1_file_{}_mib", big_len >> 20);
@@ -85,33 +85,45 @@ pub fn run(args: SuiteArgs) -> Vec<BenchResult> {
             eprintln!("bench_pkgmgr: {tool} not installed; skipping its comparison");
             continue;
         }
-        let m = alternate(runs, ours_big, || {
-            reset(&out);
-            mb_s(
-                big_len,
-                run_tool(tool, std::slice::from_ref(&big_url), &out),
-            )
-        });
-        results.push(BenchResult::new(
-            &format!("{big_name}_vs_{tool}"),
-            "MB/s",
-            true,
-            peer,
-            m,
-            CMD,
-        ));
-        let m = alternate(runs, ours_small, || {
-            reset(&out);
-            mb_s(small_total, run_tool(tool, &small_urls, &out))
-        });
-        results.push(BenchResult::new(
-            &format!("{small_name}_vs_{tool}"),
-            "MB/s",
-            true,
-            peer,
-            m,
-            CMD,
-        ));
+        // The defaults, then the same runs with `durable(true)`: every file synced to
+        // disk before its rename (curl and aria2c never sync).
+        for (durable, suffix) in [(false, ""), (true, "_with_fsync")] {
+            let m = alternate(
+                runs,
+                || ours_big(durable),
+                || {
+                    reset(&out);
+                    mb_s(
+                        big_len,
+                        run_tool(tool, std::slice::from_ref(&big_url), &out),
+                    )
+                },
+            );
+            results.push(BenchResult::new(
+                &format!("{big_name}{suffix}_vs_{tool}"),
+                "MB/s",
+                true,
+                peer,
+                m,
+                CMD,
+            ));
+            let m = alternate(
+                runs,
+                || ours_small(durable),
+                || {
+                    reset(&out);
+                    mb_s(small_total, run_tool(tool, &small_urls, &out))
+                },
+            );
+            results.push(BenchResult::new(
+                &format!("{small_name}{suffix}_vs_{tool}"),
+                "MB/s",
+                true,
+                peer,
+                m,
+                CMD,
+            ));
+        }
     }
 
     // Failover: the origin dies at 50%, the mirror continues the same part.
@@ -271,7 +283,7 @@ fn serve_file(root: &Path, req: &Request<Body>, drop_at: Option<u64>) -> Respons
 }
 
 /// Seconds for our DownloadManager (5 at once) to fetch `urls` into `out`.
-async fn ours(urls: &[String], out: &Path) -> f64 {
+async fn ours(urls: &[String], out: &Path, durable: bool) -> f64 {
     let manager = DownloadManager::builder()
         .build(Client::new())
         .expect("manager");
@@ -279,7 +291,10 @@ async fn ours(urls: &[String], out: &Path) -> f64 {
         .iter()
         .map(|u| {
             let name = u.rsplit('/').next().expect("file name");
-            DownloadRequest::url(u.clone(), DownloadOptions::new(out.join(name)))
+            DownloadRequest::url(
+                u.clone(),
+                DownloadOptions::new(out.join(name)).durable(durable),
+            )
         })
         .collect();
     let start = Instant::now();

@@ -34,7 +34,9 @@ fn serve(files: Vec<(&str, Bytes)>, mode: Mode) -> Served {
         .unwrap();
     let mut builder = files
         .into_iter()
-        .fold(MirrorServer::builder(), |b, (path, data)| b.file(path, data));
+        .fold(MirrorServer::builder(), |b, (path, data)| {
+            b.file(path, data)
+        });
     builder = match mode {
         Mode::Normal => builder.paced(16 * 1024, Duration::ZERO),
         Mode::DropAfter(n) => builder
@@ -99,7 +101,15 @@ fn an_absolute_url_comes_from_its_origin_verified() {
     let origin = serve(vec![("pkgs/x.tar", body.clone())], Mode::Normal);
     let dir = tmp("origin");
     let url = format!("{}pkgs/x.tar", origin.base);
-    let out = ghostnet(&["get", &url, "--sha256", &sha(&body), "-o", out_dir(&dir)]);
+    let out = ghostnet(&[
+        "get",
+        &url,
+        "--sha256",
+        &sha(&body),
+        "--fsync",
+        "-o",
+        out_dir(&dir),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(std::fs::read(dir.join("x.tar")).unwrap(), body);
     let stdout = text(&out.stdout);

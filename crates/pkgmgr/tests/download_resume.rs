@@ -40,6 +40,7 @@ async fn a_plain_download_lands_verified_and_leaves_no_part() {
     let opts = DownloadOptions::new(&dest)
         .sha256(&sha256_hex(&body))
         .unwrap()
+        .durable(true)
         .on_progress(move |p| {
             assert_eq!(p.total, Some(300_000));
             s.store(p.downloaded, Ordering::SeqCst);
@@ -129,7 +130,10 @@ async fn a_download_future_dropped_at_any_offset_resumes_to_an_identical_file() 
         // Writes are gathered up to 256 KiB, so the part may hold less than arrived,
         // but always an exact prefix of the file.
         let len = std::fs::metadata(part_of(&dest)).unwrap().len();
-        assert!(len + 256 * 1024 >= stop_at, "part {len}, stopped at {stop_at}");
+        assert!(
+            len + 256 * 1024 >= stop_at,
+            "part {len}, stopped at {stop_at}"
+        );
         assert_eq!(std::fs::read(part_of(&dest)).unwrap(), body[..len as usize]);
     }
     let report = dl

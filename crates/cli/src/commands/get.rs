@@ -53,6 +53,10 @@ pub(crate) struct GetArgs {
     /// Window of --speed-limit, seconds.
     #[arg(long = "speed-time", value_name = "SECS", default_value_t = 30.0)]
     speed_time: f64,
+    /// Sync each file to disk before moving it into place (survives a power loss, not
+    /// just a kill; costs a disk flush per file).
+    #[arg(long)]
+    fsync: bool,
     /// No progress bars.
     #[arg(short = 'q', long)]
     quiet: bool,
@@ -166,7 +170,8 @@ fn plan(args: &GetArgs) -> Result<Vec<Planned>, String> {
         let name = file_name(&path, arg)?;
         let mut opts = DownloadOptions::new(args.out_dir.join(&name))
             .connect_timeout(connect_timeout)
-            .low_speed(args.speed_limit, speed_time);
+            .low_speed(args.speed_limit, speed_time)
+            .durable(args.fsync);
         if let Some(hex) = args.sha256.get(i) {
             opts = opts.sha256(hex).map_err(|e| e.to_string())?;
         }

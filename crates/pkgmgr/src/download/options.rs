@@ -52,6 +52,7 @@ pub struct DownloadOptions {
     pub(crate) dest: PathBuf,
     pub(crate) sha256: Option<[u8; 32]>,
     pub(crate) report_sha256: bool,
+    pub(crate) durable: bool,
     pub(crate) chunk_size: usize,
     pub(crate) connect_timeout: Duration,
     pub(crate) low_speed_limit: u64,
@@ -67,6 +68,7 @@ impl DownloadOptions {
             dest: dest.into(),
             sha256: None,
             report_sha256: false,
+            durable: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             low_speed_limit: DEFAULT_LOW_SPEED_LIMIT,
@@ -95,6 +97,17 @@ impl DownloadOptions {
     /// The SHA-256 as bytes.
     pub fn sha256_bytes(mut self, digest: [u8; 32]) -> Self {
         self.sha256 = Some(digest);
+        self
+    }
+
+    /// Whether the file is synced to disk before it is renamed into place, so that a
+    /// power loss (not just a killed process) cannot leave a file in place with
+    /// missing data. Off by default, as in curl, aria2 and the package managers built
+    /// on them: the sync costs one disk flush per file (~5 ms each on this machine,
+    /// and a 1 GiB file waits for the disk to write it all), and a killed process
+    /// loses nothing either way: the kernel has every byte that was written.
+    pub fn durable(mut self, yes: bool) -> Self {
+        self.durable = yes;
         self
     }
 
@@ -171,6 +184,7 @@ impl fmt::Debug for DownloadOptions {
             .field("dest", &self.dest)
             .field("sha256", &self.sha256.map(|d| super::to_hex(&d)))
             .field("report_sha256", &self.report_sha256)
+            .field("durable", &self.durable)
             .field("chunk_size", &self.chunk_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("low_speed_limit", &self.low_speed_limit)

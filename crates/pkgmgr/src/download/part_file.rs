@@ -70,6 +70,8 @@ pub struct PartFile {
     hasher: Option<Sha256>,
     /// Whether `hasher` has seen every byte already in the file.
     hashed: bool,
+    /// Whether [`finish`](Self::finish) syncs to disk before the rename.
+    durable: bool,
 }
 
 /// How many bytes [`PartFile::write`] gathers before writing them out: large enough
@@ -132,6 +134,7 @@ impl PartFile {
                 pending: Vec::new(),
                 hasher: Some(Sha256::new()),
                 hashed: len == 0,
+                durable: true,
             },
             stored,
         ))
@@ -142,6 +145,14 @@ impl PartFile {
     /// file at the end).
     pub fn skip_checksum(&mut self) {
         self.hasher = None;
+    }
+
+    /// Whether [`finish`](Self::finish) waits for the data to reach the disk before
+    /// the rename (the default for a `PartFile`; downloads ask for it with
+    /// `DownloadOptions::durable`), so a power loss cannot leave a file in place with
+    /// missing data. Off saves one disk flush per file.
+    pub fn set_durable(&mut self, durable: bool) {
+        self.durable = durable;
     }
 
     /// Bytes in the part file (including those not yet handed to the file system).
@@ -264,14 +275,19 @@ impl PartFile {
             .map_err(|e| Error::io("write", &self.part, e))
     }
 
-    /// Writes out what is gathered, flushes and syncs, so a kill after this loses
-    /// nothing.
-    pub async fn sync(&mut self) -> Result<()> {
+    /// Writes out what is gathered and hands it to the kernel, so a killed process
+    /// loses nothing (a power loss still may: see [`sync`](Self::sync)).
+    pub async fn flush(&mut self) -> Result<()> {
         self.write_pending().await?;
         self.file
             .flush()
             .await
-            .map_err(|e| Error::io("flush", &self.part, e))?;
+            .map_err(|e| Error::io("flush", &self.part, e))
+    }
+
+    /// [`flush`](Self::flush), then waits for the data to reach the disk.
+    pub async fn sync(&mut self) -> Result<()> {
+        self.flush().await?;
         self.file
             .sync_data()
             .await
@@ -293,7 +309,11 @@ impl PartFile {
             self.hashed = false;
         }
         self.prepare_append().await?;
-        self.sync().await?;
+        if self.durable {
+            self.sync().await?;
+        } else {
+            self.flush().await?;
+        }
         let actual: Option<[u8; 32]> = self.hasher.take().map(|h| h.finalize().into());
         drop(self.file);
         if let (Some(expected), Some(actual)) = (expected, &actual)
@@ -429,7 +449,9 @@ mod tests {
     async fn batched_writes_reach_the_file_on_sync_and_checksums_can_be_skipped() {
         let dir = tmp("batched");
         let dest = dir.join("big");
-        let data: Vec<u8> = (0..3 * WRITE_BATCH + 12_345).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..3 * WRITE_BATCH + 12_345)
+            .map(|i| (i % 251) as u8)
+            .collect();
         let (mut p, _) = PartFile::open(&dest).await.unwrap();
         p.skip_checksum();
         for piece in data.chunks(16 * 1024 + 7) {

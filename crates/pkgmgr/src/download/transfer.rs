@@ -112,6 +112,7 @@ pub(crate) async fn try_once(
     if opts.sha256.is_none() && !opts.report_sha256 {
         part.skip_checksum();
     }
+    part.set_durable(opts.durable);
     let url_text = url.to_string();
     let mut meta = meta.unwrap_or_default();
     let mut allow_restart = true;
@@ -243,8 +244,9 @@ pub(crate) async fn try_once(
         part.save_meta(&meta).await.map_err(TryError::io)?;
         let mut body = response.into_body();
         let received = stream_body(cx, url, &mut body, &mut part, total, run).await;
-        // What arrived stays, whatever happens next.
-        let synced = part.sync().await;
+        // What arrived stays, whatever happens next (the kernel has it; `finish` syncs
+        // to disk before the rename).
+        let synced = part.flush().await;
         let received = match received {
             Ok(n) => n,
             Err(mut e) => {
