@@ -72,6 +72,8 @@ pub struct PartFile {
     hashed: bool,
     /// Whether [`finish`](Self::finish) syncs to disk before the rename.
     durable: bool,
+    /// Whether the file position is known to be at `len` (appends need no seek).
+    at_end: bool,
 }
 
 /// How many bytes [`PartFile::write`] gathers before writing them out: large enough
@@ -96,34 +98,39 @@ impl PartFile {
         };
         let part = suffixed(&staged, ".part");
         let meta = suffixed(&staged, ".part.meta");
-        for dir in [dest.parent(), staged.parent()]
+        let dirs: Vec<PathBuf> = [dest.parent(), staged.parent()]
             .into_iter()
             .flatten()
             .filter(|d| !d.as_os_str().is_empty())
-        {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| Error::io("create directory", dir, e))?;
-        }
-        let file = tokio::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&part)
-            .await
-            .map_err(|e| Error::io("open", &part, e))?;
-        let len = file
-            .metadata()
-            .await
-            .map_err(|e| Error::io("stat", &part, e))?
-            .len();
-        let stored = match tokio::fs::read(&meta).await {
-            // A corrupt sidecar is treated as absent: the resume then needs a checksum or
-            // restarts, which is safe.
-            Ok(bytes) => serde_json::from_slice(&bytes).ok(),
-            Err(_) => None,
-        };
+            .map(Path::to_path_buf)
+            .collect();
+        let (part_path, meta_path) = (part.clone(), meta.clone());
+        // One trip to the blocking pool for all of it: several small ones cost more
+        // than a small file's transfer.
+        let (file, len, stored) = blocking(&part, move || {
+            for dir in &dirs {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&part_path)
+                .map_err(|e| Error::io("open", &part_path, e))?;
+            let len = file
+                .metadata()
+                .map_err(|e| Error::io("stat", &part_path, e))?
+                .len();
+            // A missing or corrupt sidecar is treated as absent: the resume then needs a
+            // checksum or restarts, which is safe.
+            let stored: Option<PartMeta> = std::fs::read(&meta_path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            Ok((file, len, stored))
+        })
+        .await?;
+        let file = tokio::fs::File::from_std(file);
         Ok((
             Self {
                 dest: dest.to_path_buf(),
@@ -135,6 +142,7 @@ impl PartFile {
                 hasher: Some(Sha256::new()),
                 hashed: len == 0,
                 durable: true,
+                at_end: len == 0,
             },
             stored,
         ))
@@ -174,16 +182,21 @@ impl PartFile {
     pub async fn save_meta(&self, meta: &PartMeta) -> Result<()> {
         let tmp = suffixed(&self.meta, ".tmp");
         let json = serde_json::to_vec(meta).expect("PartMeta serializes");
-        tokio::fs::write(&tmp, json)
-            .await
-            .map_err(|e| Error::io("write", &tmp, e))?;
-        tokio::fs::rename(&tmp, &self.meta)
-            .await
-            .map_err(|e| Error::io("rename", &self.meta, e))
+        let path = self.meta.clone();
+        blocking(&self.meta, move || {
+            std::fs::write(&tmp, json).map_err(|e| Error::io("write", &tmp, e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io("rename", &path, e))
+        })
+        .await
     }
 
     /// Empties the part file (the server sent the whole file again).
     pub async fn truncate(&mut self) -> Result<()> {
+        if self.len == 0 {
+            // Nothing was ever in it: no need to ask the file system.
+            self.hashed = true;
+            return Ok(());
+        }
         self.file
             .set_len(0)
             .await
@@ -192,6 +205,7 @@ impl PartFile {
             .seek(std::io::SeekFrom::Start(0))
             .await
             .map_err(|e| Error::io("seek", &self.part, e))?;
+        self.at_end = true;
         self.len = 0;
         self.pending.clear();
         if self.hasher.is_some() {
@@ -205,6 +219,7 @@ impl PartFile {
     pub async fn prepare_append(&mut self) -> Result<()> {
         self.write_pending().await?;
         if let Some(hasher) = self.hasher.as_mut().filter(|_| !self.hashed) {
+            self.at_end = false;
             self.file
                 .seek(std::io::SeekFrom::Start(0))
                 .await
@@ -226,10 +241,13 @@ impl PartFile {
             }
             self.hashed = true;
         }
-        self.file
-            .seek(std::io::SeekFrom::Start(self.len))
-            .await
-            .map_err(|e| Error::io("seek", &self.part, e))?;
+        if !self.at_end {
+            self.file
+                .seek(std::io::SeekFrom::Start(self.len))
+                .await
+                .map_err(|e| Error::io("seek", &self.part, e))?;
+            self.at_end = true;
+        }
         Ok(())
     }
 
@@ -316,37 +334,51 @@ impl PartFile {
         }
         let actual: Option<[u8; 32]> = self.hasher.take().map(|h| h.finalize().into());
         drop(self.file);
-        if let (Some(expected), Some(actual)) = (expected, &actual)
-            && actual != expected
-        {
-            let _ = tokio::fs::remove_file(&self.part).await;
-            let _ = tokio::fs::remove_file(&self.meta).await;
-            return Err(Error::Checksum {
+        let mismatch = match (expected, &actual) {
+            (Some(expected), Some(actual)) if actual != expected => Some(Error::Checksum {
                 path: self.dest.clone(),
                 expected: to_hex(expected),
                 actual: to_hex(actual),
-            });
-        }
-        move_into_place(&self.part, &self.dest).await?;
-        let _ = tokio::fs::remove_file(&self.meta).await;
+            }),
+            _ => None,
+        };
+        let (part, dest, meta) = (self.part, self.dest, self.meta);
+        blocking(&dest.clone(), move || {
+            if let Some(error) = mismatch {
+                let _ = std::fs::remove_file(&part);
+                let _ = std::fs::remove_file(&meta);
+                return Err(error);
+            }
+            move_into_place(&part, &dest)?;
+            let _ = std::fs::remove_file(&meta);
+            Ok(())
+        })
+        .await?;
         Ok(actual)
     }
 }
 
+/// Runs `f` on the blocking pool (file system calls block).
+async fn blocking<T, F>(path: &Path, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(Error::io("run a file task", path, std::io::Error::other(e))))
+}
+
 /// Renames `part` to `dest`; across file systems (a temporary directory elsewhere),
 /// copies beside `dest` first so that the final step is still an atomic rename.
-async fn move_into_place(part: &Path, dest: &Path) -> Result<()> {
-    match tokio::fs::rename(part, dest).await {
+fn move_into_place(part: &Path, dest: &Path) -> Result<()> {
+    match std::fs::rename(part, dest) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
             let staged = suffixed(dest, ".part");
-            tokio::fs::copy(part, &staged)
-                .await
-                .map_err(|e| Error::io("copy", &staged, e))?;
-            tokio::fs::rename(&staged, dest)
-                .await
-                .map_err(|e| Error::io("rename into place", dest, e))?;
-            let _ = tokio::fs::remove_file(part).await;
+            std::fs::copy(part, &staged).map_err(|e| Error::io("copy", &staged, e))?;
+            std::fs::rename(&staged, dest).map_err(|e| Error::io("rename into place", dest, e))?;
+            let _ = std::fs::remove_file(part);
             Ok(())
         }
         Err(e) => Err(Error::io("rename into place", dest, e)),
