@@ -17,7 +17,9 @@ const PIECE: usize = 256 * 1024;
 /// A byte pattern that does not repeat at any frame or piece boundary, so a lost,
 /// doubled or reordered frame shows.
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8 ^ (i / 251) as u8).collect()
+    (0..len)
+        .map(|i| (i % 251) as u8 ^ (i / 251) as u8)
+        .collect()
 }
 
 /// Streams `pattern(TOTAL)` in `PIECE`-sized pieces.
@@ -39,11 +41,7 @@ async fn download(server: &TestServer, settings: &Settings) -> (Vec<u8>, usize) 
     let client = client::connect(server.connect().await, settings)
         .await
         .unwrap();
-    let mut body = client
-        .send(support::get("/big"))
-        .await
-        .unwrap()
-        .into_body();
+    let mut body = client.send(support::get("/big")).await.unwrap().into_body();
     let mut got = Vec::with_capacity(TOTAL);
     let mut largest = 0;
     while let Some(piece) = body.data().await {
@@ -61,8 +59,14 @@ async fn a_large_download_arrives_whole_in_frames_of_the_advertised_size() {
     assert!(got == pattern(TOTAL), "the body differs from what was sent");
     // Each piece is one DATA frame: larger than the protocol's 16 KiB (the default is in
     // effect on the wire), never past what the client advertised.
-    assert!(largest > MIN_MAX_FRAME_SIZE as usize, "largest piece {largest}");
-    assert!(largest <= DEFAULT_MAX_FRAME_SIZE as usize, "largest piece {largest}");
+    assert!(
+        largest > MIN_MAX_FRAME_SIZE as usize,
+        "largest piece {largest}"
+    );
+    assert!(
+        largest <= DEFAULT_MAX_FRAME_SIZE as usize,
+        "largest piece {largest}"
+    );
     server.stop().await;
 }
 
@@ -73,7 +77,10 @@ async fn a_client_with_the_protocol_frame_size_gets_small_frames() {
     small.max_frame_size = MIN_MAX_FRAME_SIZE;
     let (got, largest) = download(&server, &small).await;
     assert!(got == pattern(TOTAL), "the body differs from what was sent");
-    assert!(largest <= MIN_MAX_FRAME_SIZE as usize, "largest piece {largest}");
+    assert!(
+        largest <= MIN_MAX_FRAME_SIZE as usize,
+        "largest piece {largest}"
+    );
     server.stop().await;
 }
 
@@ -89,7 +96,12 @@ async fn a_large_upload_is_echoed_byte_for_byte() {
         .unwrap();
     let res = client.send(req).await.unwrap();
     assert_eq!(res.status(), http::StatusCode::OK);
-    let echoed = res.into_body().with_limit(u64::MAX).collect().await.unwrap();
+    let echoed = res
+        .into_body()
+        .with_limit(u64::MAX)
+        .collect()
+        .await
+        .unwrap();
     assert!(echoed == sent, "the echo differs from what was sent");
     server.stop().await;
 }

@@ -149,7 +149,11 @@ async fn the_default_frame_size_is_advertised() {
         SETTINGS_MAX_FRAME_SIZE,
         ghostnet_http2::DEFAULT_MAX_FRAME_SIZE,
     );
-    assert!(f.settings().contains(&want), "{want:?} not in {:?}", f.settings());
+    assert!(
+        f.settings().contains(&want),
+        "{want:?} not in {:?}",
+        f.settings()
+    );
     drop(peer);
     server.stop().await;
 }
