@@ -131,6 +131,7 @@ pub async fn batch(batcher: Batcher, addr: SocketAddr, n: usize) -> Duration {
 pub async fn download(protocol: Protocol, addr: SocketAddr, len: u64) -> Duration {
     let config = ClientConfig::default()
         .h2_prior_knowledge(protocol == Protocol::H2)
+        .http2(super::ghostnet_settings())
         .protocols([protocol]);
     let client = HttpClient::new(config).expect("client");
     let start = Instant::now();

@@ -35,10 +35,11 @@ impl Side {
     }
 }
 
-/// ghostnet-http2's settings for the helper processes: the defaults, unless
-/// `BENCH_H2_WINDOW` (stream window in bytes; the connection gets twice as much) or
-/// `BENCH_H2_FRAME` (max frame size) are set. The suite itself always uses the
-/// defaults; the variables are for the window experiments in docs/http2.md.
+/// ghostnet-http2's settings for the helper processes (servers, and the `fetch`
+/// client): the defaults, unless `BENCH_H2_WINDOW` (stream window in bytes; the
+/// connection gets twice as much) or `BENCH_H2_FRAME` (max frame size) are set. The
+/// suite itself always uses the defaults; the variables are for the window and frame
+/// size experiments in docs/http2.md.
 pub fn ghostnet_settings() -> ghostnet::http2::Settings {
     let mut s = ghostnet::http2::Settings::default();
     let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());

@@ -5,7 +5,7 @@
 
 mod support;
 
-use ghostnet_http2::Settings;
+use ghostnet_http2::{DEFAULT_MAX_FRAME_SIZE, Settings};
 use support::frames::*;
 use support::{TestServer, hello_or_echo};
 
@@ -30,7 +30,7 @@ async fn outcome_of(settings: Settings, frames: &[Vec<u8>], stream: Option<u32>)
 async fn data_of_exactly_max_frame_size_is_accepted() {
     let server = TestServer::memory(Settings::default(), hello_or_echo).await;
     let mut peer = server.raw_ready().await;
-    let body = vec![b'x'; 16_384];
+    let body = vec![b'x'; DEFAULT_MAX_FRAME_SIZE as usize];
     peer.send(&[post(1, body.len()), data(1, END_STREAM, &body)].concat())
         .await;
     assert_eq!(peer.body(1).await, body);
@@ -40,7 +40,7 @@ async fn data_of_exactly_max_frame_size_is_accepted() {
 
 #[tokio::test]
 async fn data_over_max_frame_size_is_frame_size_error() {
-    let big = vec![b'x'; 16_385];
+    let big = vec![b'x'; DEFAULT_MAX_FRAME_SIZE as usize + 1];
     let out = outcome_of(
         Settings::default(),
         &[post(1, big.len()), data(1, END_STREAM, &big)],
@@ -60,10 +60,10 @@ async fn data_over_max_frame_size_is_frame_size_error() {
 async fn configured_max_frame_size_is_applied() {
     let mut settings = Settings::default();
     settings.max_frame_size = 65_536;
-    // Larger than the protocol default, within ours: accepted.
+    // Larger than the default, within ours: accepted.
     let server = TestServer::memory(settings.clone(), hello_or_echo).await;
     let mut peer = server.raw_ready().await;
-    let body = vec![b'y'; 40_000];
+    let body = vec![b'y'; 60_000];
     peer.send(&[post(1, body.len()), data(1, END_STREAM, &body)].concat())
         .await;
     assert_eq!(peer.body(1).await, body);
@@ -90,7 +90,7 @@ async fn configured_max_frame_size_is_applied() {
 async fn headers_over_max_frame_size_is_a_connection_error() {
     // A field block can change the whole connection's HPACK state: connection error.
     let mut block = request_block("GET", "/", &[]);
-    while block.len() <= 16_384 {
+    while block.len() <= DEFAULT_MAX_FRAME_SIZE as usize {
         block.extend(literal("x-filler", &"f".repeat(100)));
     }
     let out = outcome_of(

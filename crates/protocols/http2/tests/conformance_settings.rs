@@ -135,3 +135,25 @@ async fn the_server_advertises_its_settings() {
     drop(peer);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_default_frame_size_is_advertised() {
+    // Above the protocol's 16,384, so it must be on the wire for the peer to use it.
+    let server = TestServer::memory(Settings::default(), hello_or_echo).await;
+    let mut peer = server.raw().await;
+    let mut out = PREFACE.to_vec();
+    out.extend(settings(&[]));
+    peer.send(&out).await;
+    let f = peer.until("SETTINGS", |f| f.kind == SETTINGS).await;
+    let want = (
+        SETTINGS_MAX_FRAME_SIZE,
+        ghostnet_http2::DEFAULT_MAX_FRAME_SIZE,
+    );
+    assert!(
+        f.settings().contains(&want),
+        "{want:?} not in {:?}",
+        f.settings()
+    );
+    drop(peer);
+    server.stop().await;
+}
