@@ -42,6 +42,7 @@
 //! One [`Error`] enum; [`Error::is_transient`] tells retry logic whether a new attempt
 //! can help.
 
+mod accept;
 mod error;
 mod memory;
 pub mod pool;
@@ -53,6 +54,7 @@ pub mod tls;
 mod traits;
 pub mod udp;
 
+pub use accept::{ACCEPT_BACKOFF, accept_until};
 pub use error::{Error, Result};
 pub use memory::{DEFAULT_PIPE_BUFFER, MemoryDialer, MemoryListener, MemoryNetwork, MemoryStream};
 pub use stream::{BoxStream, ConnectionInfo, Stream, is_closed_or_dirty};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ghostnet_http1::upgrade::{self, OnUpgrade};
 use ghostnet_http2::{Settings, h2c};
 use ghostnet_runtime::Shutdown;
-use ghostnet_transport::{Listen, Stream};
+use ghostnet_transport::{Listen, Stream, accept_until};
 use tokio_util::sync::CancellationToken;
 
 use crate::body::Body;
@@ -23,9 +23,6 @@ pub const DEFAULT_DETECT_TIMEOUT: Duration = ghostnet_http1::DEFAULT_HEADER_READ
 /// Default for [`ServerBuilder::handler_timeout`]: 60 s for a handler to produce its
 /// response head (a streamed body, such as SSE, may then run as long as it likes).
 pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Pause after a failed accept (out of file descriptors, say) before trying again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// The ALPN protocols to offer in a TLS server config for a [`Server`] that speaks
 /// both versions, HTTP/2 preferred: pass them to
@@ -152,32 +149,17 @@ impl Server {
         S: Service,
     {
         let service = Arc::new(service);
-        loop {
-            let accepted = tokio::select! {
-                biased;
-                () = shutdown.triggered() => break,
-                r = listener.accept() => r,
-            };
-            match accepted {
-                Ok((io, peer)) => {
-                    let this = self.clone();
-                    let service = service.clone();
-                    let token = shutdown.token();
-                    shutdown.spawn(async move {
-                        if let Err(e) = this.serve_connection(io, service, token).await {
-                            tracing::debug!(%peer, "http connection ended: {e}");
-                        }
-                    });
+        accept_until(&listener, &shutdown, |io, peer| {
+            let this = self.clone();
+            let service = service.clone();
+            let token = shutdown.token();
+            shutdown.spawn(async move {
+                if let Err(e) = this.serve_connection(io, service, token).await {
+                    tracing::debug!(%peer, "http connection ended: {e}");
                 }
-                Err(e) => {
-                    tracing::warn!("accepting a connection failed: {e}");
-                    tokio::select! {
-                        () = shutdown.triggered() => break,
-                        () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
-                    }
-                }
-            }
-        }
+            });
+        })
+        .await;
         Ok(())
     }
 

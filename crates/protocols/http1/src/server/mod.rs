@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ghostnet_runtime::Shutdown;
-use ghostnet_transport::{Listen, Stream};
+use ghostnet_transport::{Listen, Stream, accept_until};
 use tokio_util::sync::CancellationToken;
 
 use crate::codec::Limits;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub use service::Service;
 
@@ -31,9 +31,6 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_DRAIN_BYTES: u64 = 64 * 1024;
 /// Default for [`ServerBuilder::write_high_water`]: 64 KiB.
 pub const DEFAULT_WRITE_HIGH_WATER: usize = 64 * 1024;
-
-/// After a failed accept (out of file descriptors, ...), wait this long before the next.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -102,35 +99,19 @@ impl Server {
         S: Service,
     {
         let service = Arc::new(service);
-        loop {
-            let accepted = tokio::select! {
-                biased;
-                () = shutdown.triggered() => break,
-                r = listener.accept() => r,
-            };
-            match accepted {
-                Ok((io, peer)) => {
-                    let conn =
-                        conn::serve(io, self.config.clone(), service.clone(), shutdown.token());
-                    // Boxed once here: `Shutdown::spawn`'s wrapper and tokio move the task's
-                    // future several times before it first runs, and a pointer moves for
-                    // free where a connection's state (kilobytes) does not.
-                    let conn = Box::pin(conn);
-                    shutdown.spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(%peer, "http1 connection ended: {e}");
-                        }
-                    });
+        accept_until(&listener, &shutdown, |io, peer| {
+            let conn = conn::serve(io, self.config.clone(), service.clone(), shutdown.token());
+            // Boxed once here: `Shutdown::spawn`'s wrapper and tokio move the task's
+            // future several times before it first runs, and a pointer moves for
+            // free where a connection's state (kilobytes) does not.
+            let conn = Box::pin(conn);
+            shutdown.spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(%peer, "http1 connection ended: {e}");
                 }
-                Err(e) => {
-                    tracing::warn!("{}", Error::Accept(e));
-                    tokio::select! {
-                        () = shutdown.triggered() => break,
-                        () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
-                    }
-                }
-            }
-        }
+            });
+        })
+        .await;
         Ok(())
     }
 

@@ -5,10 +5,9 @@ mod conn;
 mod stream;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ghostnet_runtime::Shutdown;
-use ghostnet_transport::{Listen, Stream};
+use ghostnet_transport::{Listen, Stream, accept_until};
 use http::Request;
 use tokio_util::sync::CancellationToken;
 
@@ -19,9 +18,6 @@ use crate::service::Service;
 use crate::settings::Settings;
 
 pub(crate) use conn::Takeover;
-
-/// Pause after a failed accept (out of file descriptors, say) before trying again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// An HTTP/2 server. Cheap to clone; each clone serves with the same [`Settings`].
 ///
@@ -87,32 +83,17 @@ impl Server {
         S: Service,
     {
         let service = Arc::new(service);
-        loop {
-            let accepted = tokio::select! {
-                biased;
-                () = shutdown.triggered() => break,
-                r = listener.accept() => r,
-            };
-            match accepted {
-                Ok((io, peer)) => {
-                    let this = self.clone();
-                    let service = service.clone();
-                    let token = shutdown.token();
-                    shutdown.spawn(async move {
-                        if let Err(e) = this.serve_connection(io, service, token).await {
-                            tracing::debug!(%peer, "http2 connection ended: {e}");
-                        }
-                    });
+        accept_until(&listener, &shutdown, |io, peer| {
+            let this = self.clone();
+            let service = service.clone();
+            let token = shutdown.token();
+            shutdown.spawn(async move {
+                if let Err(e) = this.serve_connection(io, service, token).await {
+                    tracing::debug!(%peer, "http2 connection ended: {e}");
                 }
-                Err(e) => {
-                    tracing::warn!("{}", Error::Accept(e));
-                    tokio::select! {
-                        () = shutdown.triggered() => break,
-                        () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
-                    }
-                }
-            }
-        }
+            });
+        })
+        .await;
         Ok(())
     }
 
