@@ -326,14 +326,10 @@ impl PartFile {
             self.hasher = Some(Sha256::new());
             self.hashed = false;
         }
-        self.prepare_append().await?;
-        if self.durable {
-            self.sync().await?;
-        } else {
-            self.flush().await?;
+        if self.hasher.is_some() && !self.hashed {
+            self.prepare_append().await?;
         }
         let actual: Option<[u8; 32]> = self.hasher.take().map(|h| h.finalize().into());
-        drop(self.file);
         let mismatch = match (expected, &actual) {
             (Some(expected), Some(actual)) if actual != expected => Some(Error::Checksum {
                 path: self.dest.clone(),
@@ -342,13 +338,26 @@ impl PartFile {
             }),
             _ => None,
         };
+        // The last gathered bytes, the sync and the rename go in one trip to the
+        // blocking pool: for a small file, each trip costs more than its transfer.
+        let pending = std::mem::take(&mut self.pending);
+        let durable = self.durable;
+        let file = self.file.into_std().await;
         let (part, dest, meta) = (self.part, self.dest, self.meta);
         blocking(&dest.clone(), move || {
             if let Some(error) = mismatch {
+                drop(file);
                 let _ = std::fs::remove_file(&part);
                 let _ = std::fs::remove_file(&meta);
                 return Err(error);
             }
+            let mut file = file;
+            std::io::Write::write_all(&mut file, &pending)
+                .map_err(|e| Error::io("write", &part, e))?;
+            if durable {
+                file.sync_data().map_err(|e| Error::io("sync", &part, e))?;
+            }
+            drop(file);
             move_into_place(&part, &dest)?;
             let _ = std::fs::remove_file(&meta);
             Ok(())

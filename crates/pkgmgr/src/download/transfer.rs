@@ -243,23 +243,21 @@ pub(crate) async fn try_once(
         };
         part.save_meta(&meta).await.map_err(TryError::io)?;
         let mut body = response.into_body();
-        let received = stream_body(cx, url, &mut body, &mut part, total, run).await;
-        // What arrived stays, whatever happens next (the kernel has it; `finish` syncs
-        // to disk before the rename).
-        let synced = part.flush().await;
-        let received = match received {
+        // On failure what arrived stays for the next try: handed to the kernel, which
+        // keeps it even if this process is killed. On success `finish` writes the rest.
+        let received = match stream_body(cx, url, &mut body, &mut part, total, run).await {
             Ok(n) => n,
             Err(mut e) => {
-                if let Err(sync_error) = synced {
-                    e = TryError::io(sync_error);
+                if let Err(flush_error) = part.flush().await {
+                    e = TryError::io(flush_error);
                 }
                 return Err(e);
             }
         };
-        synced.map_err(TryError::io)?;
         if let Some(total) = total
             && part.len() != total
         {
+            part.flush().await.map_err(TryError::io)?;
             let e = FetchError::new(
                 FailureKind::Transient,
                 format!("the body ended at {} of {total} bytes", part.len()),

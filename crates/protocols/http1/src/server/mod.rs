@@ -158,8 +158,9 @@ impl ServerBuilder {
     }
 
     /// Longest wait for the next piece of a request body the handler is reading
-    /// (default 30 s). Past it the body fails with [`Error::Timeout`], the client gets
-    /// 408 if no response was sent yet, and the connection closes.
+    /// (default 30 s). Past it the body fails with
+    /// [`Error::Timeout`](crate::Error::Timeout), the client gets 408 if no response was
+    /// sent yet, and the connection closes.
     pub fn body_read_timeout(mut self, t: Duration) -> Self {
         self.config.body_read_timeout = t;
         self
