@@ -7,9 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::{IoSlice, Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
+
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
 
 use super::validators::Validators;
 use crate::error::{Error, Result};
@@ -54,26 +58,37 @@ pub struct PartMeta {
 }
 
 /// A download in progress: `<dest>.part` plus `<dest>.part.meta`.
+///
+/// Writes are gathered (without copying: the network's [`Bytes`] are kept as they came)
+/// and handed to the blocking pool in batches of 256 KiB, one batch in flight while the
+/// next arrives. The SHA-256 of a batch is computed there too, off the task that reads
+/// the network.
 #[derive(Debug)]
 pub struct PartFile {
     dest: PathBuf,
     part: PathBuf,
     meta: PathBuf,
-    file: tokio::fs::File,
-    /// Bytes in the file plus those waiting in `pending`.
+    file: Arc<std::fs::File>,
+    /// Bytes in the file plus those in flight and gathered.
     len: u64,
-    /// Written in batches: one `tokio::fs` write (a hand-off to the blocking pool) per
-    /// network chunk costs more than the transfer itself at loopback speeds.
-    pending: Vec<u8>,
-    /// `None` when no checksum is wanted: SHA-256 runs at ~150-400 MB/s on CPUs without
-    /// SHA instructions, slower than a fast link.
+    /// Gathered, not yet handed to the file system.
+    pending: Vec<Bytes>,
+    pending_len: usize,
+    /// The batch being written, which hands the hasher back.
+    in_flight: Option<JoinHandle<Result<Option<Sha256>>>>,
+    /// `None` when no checksum is wanted (or while a batch holds it): SHA-256 runs at
+    /// ~150-400 MB/s on CPUs without SHA instructions, slower than a fast link.
     hasher: Option<Sha256>,
-    /// Whether `hasher` has seen every byte already in the file.
+    wants_checksum: bool,
+    /// Whether the hasher has seen every byte already in the file.
     hashed: bool,
     /// Whether [`finish`](Self::finish) syncs to disk before the rename.
     durable: bool,
-    /// Whether the file position is known to be at `len` (appends need no seek).
-    at_end: bool,
+    /// The sidecar to write before the next bytes reach the file: a part whose data
+    /// never reaches the file (a small download finished in one batch) needs none.
+    meta_unwritten: Option<Vec<u8>>,
+    /// Whether a sidecar file may exist (one was found, or written).
+    meta_on_disk: bool,
 }
 
 /// How many bytes [`PartFile::write`] gathers before writing them out: large enough
@@ -107,7 +122,7 @@ impl PartFile {
         let (part_path, meta_path) = (part.clone(), meta.clone());
         // One trip to the blocking pool for all of it: several small ones cost more
         // than a small file's transfer.
-        let (file, len, stored) = blocking(&part, move || {
+        let (file, len, stored, meta_on_disk) = blocking(&part, move || {
             for dir in &dirs {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
             }
@@ -124,25 +139,30 @@ impl PartFile {
                 .len();
             // A missing or corrupt sidecar is treated as absent: the resume then needs a
             // checksum or restarts, which is safe.
-            let stored: Option<PartMeta> = std::fs::read(&meta_path)
+            let read = std::fs::read(&meta_path);
+            let on_disk = !matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+            let stored: Option<PartMeta> = read
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-            Ok((file, len, stored))
+            Ok((file, len, stored, on_disk))
         })
         .await?;
-        let file = tokio::fs::File::from_std(file);
         Ok((
             Self {
                 dest: dest.to_path_buf(),
                 part,
                 meta,
-                file,
+                file: Arc::new(file),
                 len,
                 pending: Vec::new(),
+                pending_len: 0,
+                in_flight: None,
                 hasher: Some(Sha256::new()),
+                wants_checksum: true,
                 hashed: len == 0,
                 durable: true,
-                at_end: len == 0,
+                meta_unwritten: None,
+                meta_on_disk,
             },
             stored,
         ))
@@ -153,6 +173,7 @@ impl PartFile {
     /// file at the end).
     pub fn skip_checksum(&mut self) {
         self.hasher = None;
+        self.wants_checksum = false;
     }
 
     /// Whether [`finish`](Self::finish) waits for the data to reach the disk before
@@ -178,138 +199,186 @@ impl PartFile {
         &self.part
     }
 
-    /// Records validators and size for a later resume (written atomically).
-    pub async fn save_meta(&self, meta: &PartMeta) -> Result<()> {
-        let tmp = suffixed(&self.meta, ".tmp");
-        let json = serde_json::to_vec(meta).expect("PartMeta serializes");
-        let path = self.meta.clone();
-        blocking(&self.meta, move || {
-            std::fs::write(&tmp, json).map_err(|e| Error::io("write", &tmp, e))?;
-            std::fs::rename(&tmp, &path).map_err(|e| Error::io("rename", &path, e))
-        })
-        .await
+    /// Records validators and size for a later resume. The sidecar is written
+    /// (atomically) just before the next bytes reach the part file, so that data on
+    /// disk always has the validators it came with, and a download that finishes
+    /// before anything was written out costs no sidecar at all.
+    pub fn save_meta(&mut self, meta: &PartMeta) {
+        self.meta_unwritten = Some(serde_json::to_vec(meta).expect("PartMeta serializes"));
     }
 
     /// Empties the part file (the server sent the whole file again).
     pub async fn truncate(&mut self) -> Result<()> {
+        self.settle().await?;
+        self.pending.clear();
+        self.pending_len = 0;
+        self.hasher = self.wants_checksum.then(Sha256::new);
+        self.hashed = true;
         if self.len == 0 {
             // Nothing was ever in it: no need to ask the file system.
-            self.hashed = true;
             return Ok(());
         }
-        self.file
-            .set_len(0)
-            .await
-            .map_err(|e| Error::io("truncate", &self.part, e))?;
-        self.file
-            .seek(std::io::SeekFrom::Start(0))
-            .await
-            .map_err(|e| Error::io("seek", &self.part, e))?;
-        self.at_end = true;
         self.len = 0;
-        self.pending.clear();
-        if self.hasher.is_some() {
-            self.hasher = Some(Sha256::new());
+        let file = Arc::clone(&self.file);
+        let path = self.part.clone();
+        blocking(&self.part, move || {
+            file.set_len(0)
+                .map_err(|e| Error::io("truncate", &path, e))?;
+            (&*file)
+                .seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io("seek", &path, e))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Prepares to append at the end: feeds the bytes already there to the checksum.
+    pub async fn prepare_append(&mut self) -> Result<()> {
+        self.write_out().await?;
+        self.settle().await?;
+        let hasher = if self.hashed {
+            None
+        } else {
+            self.hasher.take()
+        };
+        let file = Arc::clone(&self.file);
+        let (path, len) = (self.part.clone(), self.len);
+        let hasher = blocking(&self.part, move || {
+            let mut hasher = hasher;
+            if let Some(hasher) = hasher.as_mut() {
+                let mut reader = &*file;
+                reader
+                    .seek(SeekFrom::Start(0))
+                    .map_err(|e| Error::io("seek", &path, e))?;
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut left = len;
+                while left > 0 {
+                    let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                    let n = reader
+                        .read(&mut buf[..want])
+                        .map_err(|e| Error::io("read", &path, e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buf[..n]);
+                    left -= n as u64;
+                }
+            }
+            (&*file)
+                .seek(SeekFrom::Start(len))
+                .map_err(|e| Error::io("seek", &path, e))?;
+            Ok(hasher)
+        })
+        .await?;
+        if hasher.is_some() {
+            self.hasher = hasher;
         }
         self.hashed = true;
         Ok(())
     }
 
-    /// Prepares to append at the end: feeds the bytes already there to the checksum.
-    pub async fn prepare_append(&mut self) -> Result<()> {
-        self.write_pending().await?;
-        if let Some(hasher) = self.hasher.as_mut().filter(|_| !self.hashed) {
-            self.at_end = false;
-            self.file
-                .seek(std::io::SeekFrom::Start(0))
-                .await
-                .map_err(|e| Error::io("seek", &self.part, e))?;
-            let mut buf = vec![0u8; 256 * 1024];
-            let mut left = self.len;
-            while left > 0 {
-                let n = self
-                    .file
-                    .read(&mut buf)
-                    .await
-                    .map_err(|e| Error::io("read", &self.part, e))?;
-                if n == 0 {
-                    break;
-                }
-                let n = n.min(usize::try_from(left).unwrap_or(usize::MAX));
-                hasher.update(&buf[..n]);
-                left -= n as u64;
-            }
-            self.hashed = true;
-        }
-        if !self.at_end {
-            self.file
-                .seek(std::io::SeekFrom::Start(self.len))
-                .await
-                .map_err(|e| Error::io("seek", &self.part, e))?;
-            self.at_end = true;
-        }
-        Ok(())
-    }
-
-    /// Appends `chunk` (gathered in memory up to 256 KiB; [`sync`](Self::sync) writes
-    /// out the rest).
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+    /// Appends `chunk` (gathered in memory up to 256 KiB; [`flush`](Self::flush) writes
+    /// out the rest). An error from the batch written before may surface here.
+    pub async fn write(&mut self, chunk: Bytes) -> Result<()> {
         debug_assert!(
-            self.hashed || self.hasher.is_none(),
+            self.hashed || !self.wants_checksum,
             "prepare_append or truncate first"
         );
-        if let Some(hasher) = &mut self.hasher {
-            hasher.update(chunk);
+        if chunk.is_empty() {
+            return Ok(());
         }
         self.len += chunk.len() as u64;
-        if self.pending.is_empty() && chunk.len() >= WRITE_BATCH {
-            return self.write_out(chunk).await;
-        }
-        if self.pending.capacity() == 0 {
-            self.pending.reserve_exact(WRITE_BATCH);
-        }
-        self.pending.extend_from_slice(chunk);
-        if self.pending.len() >= WRITE_BATCH {
-            self.write_pending().await?;
+        self.pending_len += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_len >= WRITE_BATCH {
+            self.write_out().await?;
         }
         Ok(())
     }
 
-    async fn write_pending(&mut self) -> Result<()> {
+    /// Waits for the batch in flight.
+    async fn settle(&mut self) -> Result<()> {
+        let Some(trip) = self.in_flight.take() else {
+            return Ok(());
+        };
+        let done = trip.await.unwrap_or_else(|e| {
+            Err(Error::io(
+                "run a file task",
+                &self.part,
+                std::io::Error::other(e),
+            ))
+        });
+        match done {
+            Ok(hasher) => {
+                self.hasher = hasher;
+                Ok(())
+            }
+            Err(e) => {
+                // The hasher went with the failed batch: a later check would have to
+                // read the file again.
+                self.hasher = self.wants_checksum.then(Sha256::new);
+                self.hashed = false;
+                Err(e)
+            }
+        }
+    }
+
+    /// Hands what is gathered to the blocking pool (after the batch before it).
+    async fn write_out(&mut self) -> Result<()> {
+        self.settle().await?;
         if self.pending.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
-        let written = self.write_out(&pending).await;
-        self.pending = pending;
-        self.pending.clear();
-        written
+        let chunks = std::mem::take(&mut self.pending);
+        self.pending_len = 0;
+        let meta = self
+            .meta_unwritten
+            .take()
+            .map(|json| (self.meta.clone(), json));
+        self.meta_on_disk |= meta.is_some();
+        let mut hasher = self.hasher.take();
+        let file = Arc::clone(&self.file);
+        let path = self.part.clone();
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            if let Some((meta_path, json)) = meta {
+                write_meta(&meta_path, &json)?;
+            }
+            if let Some(hasher) = hasher.as_mut() {
+                for c in &chunks {
+                    hasher.update(c);
+                }
+            }
+            write_all_chunks(&file, &chunks).map_err(|e| Error::io("write", &path, e))?;
+            Ok(hasher)
+        }));
+        Ok(())
     }
 
-    async fn write_out(&mut self, bytes: &[u8]) -> Result<()> {
-        self.file
-            .write_all(bytes)
-            .await
-            .map_err(|e| Error::io("write", &self.part, e))
-    }
-
-    /// Writes out what is gathered and hands it to the kernel, so a killed process
-    /// loses nothing (a power loss still may: see [`sync`](Self::sync)).
+    /// Writes out what is gathered (and the sidecar) and hands it to the kernel, so a
+    /// killed process loses nothing (a power loss still may: see [`sync`](Self::sync)).
     pub async fn flush(&mut self) -> Result<()> {
-        self.write_pending().await?;
-        self.file
-            .flush()
-            .await
-            .map_err(|e| Error::io("flush", &self.part, e))
+        if let Some(json) = self.meta_unwritten.take() {
+            if self.pending.is_empty() && self.in_flight.is_none() {
+                let path = self.meta.clone();
+                self.meta_on_disk = true;
+                blocking(&self.meta, move || write_meta(&path, &json)).await?;
+            } else {
+                self.meta_unwritten = Some(json);
+            }
+        }
+        self.write_out().await?;
+        self.settle().await
     }
 
     /// [`flush`](Self::flush), then waits for the data to reach the disk.
     pub async fn sync(&mut self) -> Result<()> {
         self.flush().await?;
-        self.file
-            .sync_data()
-            .await
-            .map_err(|e| Error::io("sync", &self.part, e))
+        let file = Arc::clone(&self.file);
+        let path = self.part.clone();
+        blocking(&self.part, move || {
+            file.sync_data().map_err(|e| Error::io("sync", &path, e))
+        })
+        .await
     }
 
     /// Verifies the checksum (when given) and moves the part into place atomically.
@@ -321,50 +390,86 @@ impl PartFile {
     /// [`Error::Checksum`] when the digest differs: the part and its sidecar are removed,
     /// the destination is left as it was.
     pub async fn finish(mut self, expected: Option<&[u8; 32]>) -> Result<Option<[u8; 32]>> {
-        if expected.is_some() && self.hasher.is_none() {
+        self.settle().await?;
+        if expected.is_some() && !self.wants_checksum {
             // Asked to check after all: hash what is in the file.
+            self.wants_checksum = true;
             self.hasher = Some(Sha256::new());
             self.hashed = false;
         }
-        if self.hasher.is_some() && !self.hashed {
+        if self.wants_checksum && !self.hashed {
+            // Reads what is on disk; what is gathered stays gathered.
+            let pending = std::mem::take(&mut self.pending);
+            let pending_len = std::mem::replace(&mut self.pending_len, 0);
+            self.len -= pending_len as u64;
             self.prepare_append().await?;
+            self.len += pending_len as u64;
+            self.pending = pending;
+            self.pending_len = pending_len;
         }
-        let actual: Option<[u8; 32]> = self.hasher.take().map(|h| h.finalize().into());
-        let mismatch = match (expected, &actual) {
-            (Some(expected), Some(actual)) if actual != expected => Some(Error::Checksum {
-                path: self.dest.clone(),
-                expected: to_hex(expected),
-                actual: to_hex(actual),
-            }),
-            _ => None,
-        };
-        // The last gathered bytes, the sync and the rename go in one trip to the
-        // blocking pool: for a small file, each trip costs more than its transfer.
+        // The last gathered bytes, their checksum, the sync and the rename go in one
+        // trip to the blocking pool: for a small file, each trip costs more than its
+        // transfer.
+        let expected = expected.copied();
         let pending = std::mem::take(&mut self.pending);
-        let durable = self.durable;
-        let file = self.file.into_std().await;
-        let (part, dest, meta) = (self.part, self.dest, self.meta);
+        let (durable, meta_on_disk) = (self.durable, self.meta_on_disk);
+        let hasher = self.hasher.take();
+        let (file, part, dest, meta) = (self.file, self.part, self.dest, self.meta);
         blocking(&dest.clone(), move || {
-            if let Some(error) = mismatch {
+            let actual: Option<[u8; 32]> = hasher.map(|mut h| {
+                for c in &pending {
+                    h.update(c);
+                }
+                h.finalize().into()
+            });
+            if let (Some(expected), Some(actual)) = (expected, actual)
+                && actual != expected
+            {
                 drop(file);
                 let _ = std::fs::remove_file(&part);
                 let _ = std::fs::remove_file(&meta);
-                return Err(error);
+                return Err(Error::Checksum {
+                    path: dest,
+                    expected: to_hex(&expected),
+                    actual: to_hex(&actual),
+                });
             }
-            let mut file = file;
-            std::io::Write::write_all(&mut file, &pending)
-                .map_err(|e| Error::io("write", &part, e))?;
+            write_all_chunks(&file, &pending).map_err(|e| Error::io("write", &part, e))?;
             if durable {
                 file.sync_data().map_err(|e| Error::io("sync", &part, e))?;
             }
             drop(file);
             move_into_place(&part, &dest)?;
-            let _ = std::fs::remove_file(&meta);
-            Ok(())
+            if meta_on_disk {
+                let _ = std::fs::remove_file(&meta);
+            }
+            Ok(actual)
         })
-        .await?;
-        Ok(actual)
+        .await
     }
+}
+
+/// Writes the sidecar atomically (a temporary file renamed over it).
+fn write_meta(path: &Path, json: &[u8]) -> Result<()> {
+    let tmp = suffixed(path, ".tmp");
+    std::fs::write(&tmp, json).map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("rename", path, e))
+}
+
+/// Writes every chunk at the file's position, several per system call.
+fn write_all_chunks(file: &std::fs::File, chunks: &[Bytes]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
+    let mut slices = &mut slices[..];
+    let mut writer = file;
+    while !slices.is_empty() {
+        match writer.write_vectored(slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Runs `f` on the blocking pool (file system calls block).
@@ -422,13 +527,13 @@ mod tests {
         let (mut p, meta) = PartFile::open(&dest).await.unwrap();
         assert!(meta.is_none() && p.is_empty());
         p.prepare_append().await.unwrap();
-        p.write(b"hello ").await.unwrap();
+        p.write(Bytes::from_static(b"hello ")).await.unwrap();
         let m = PartMeta {
             url: "http://x/pkg.tar".into(),
             total: Some(11),
             ..Default::default()
         };
-        p.save_meta(&m).await.unwrap();
+        p.save_meta(&m);
         p.sync().await.unwrap();
         drop(p); // "killed" here
 
@@ -436,7 +541,7 @@ mod tests {
         assert_eq!(meta.unwrap(), m);
         assert_eq!(p.len(), 6);
         p.prepare_append().await.unwrap();
-        p.write(b"world").await.unwrap();
+        p.write(Bytes::from_static(b"world")).await.unwrap();
         let digest = p.finish(Some(&sha(b"hello world"))).await.unwrap();
         assert_eq!(digest, Some(sha(b"hello world")));
         assert_eq!(std::fs::read(&dest).unwrap(), b"hello world");
@@ -452,7 +557,9 @@ mod tests {
         std::fs::write(&dest, b"old good version").unwrap();
         let (mut p, _) = PartFile::open(&dest).await.unwrap();
         p.prepare_append().await.unwrap();
-        p.write(b"<html>500 oops</html>").await.unwrap();
+        p.write(Bytes::from_static(b"<html>500 oops</html>"))
+            .await
+            .unwrap();
         let want = sha(b"new version");
         let err = p.finish(Some(&want)).await.unwrap_err();
         match &err {
@@ -480,7 +587,7 @@ mod tests {
         assert!(meta.is_none(), "corrupt sidecar is ignored");
         assert_eq!(p.len(), 11);
         p.truncate().await.unwrap();
-        p.write(b"fresh").await.unwrap();
+        p.write(Bytes::from_static(b"fresh")).await.unwrap();
         p.finish(Some(&sha(b"fresh"))).await.unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"fresh");
         std::fs::remove_dir_all(dir).unwrap();
@@ -496,7 +603,7 @@ mod tests {
         let (mut p, _) = PartFile::open(&dest).await.unwrap();
         p.skip_checksum();
         for piece in data.chunks(16 * 1024 + 7) {
-            p.write(piece).await.unwrap();
+            p.write(Bytes::copy_from_slice(piece)).await.unwrap();
         }
         assert_eq!(p.len(), data.len() as u64);
         p.sync().await.unwrap();
@@ -507,7 +614,7 @@ mod tests {
         let (mut p, _) = PartFile::open(&dest).await.unwrap();
         p.skip_checksum();
         p.prepare_append().await.unwrap();
-        p.write(&[1, 2, 3]).await.unwrap();
+        p.write(Bytes::from_static(&[1, 2, 3])).await.unwrap();
         let mut all = data.clone();
         all.extend_from_slice(&[1, 2, 3]);
         assert_eq!(p.finish(Some(&sha(&all))).await.unwrap(), Some(sha(&all)));
@@ -516,8 +623,43 @@ mod tests {
         // No digest wanted, none computed.
         let (mut p, _) = PartFile::open(&dir.join("small")).await.unwrap();
         p.skip_checksum();
-        p.write(b"x").await.unwrap();
+        p.write(Bytes::from_static(b"x")).await.unwrap();
         assert_eq!(p.finish(None).await.unwrap(), None);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_sidecar_reaches_the_disk_with_the_first_data_and_not_before() {
+        let dir = tmp("lazy-meta");
+        let m = PartMeta {
+            url: "http://x/f".into(),
+            total: Some(3),
+            ..Default::default()
+        };
+        // Finished within one batch: no sidecar is ever written.
+        let (mut p, _) = PartFile::open(&dir.join("small")).await.unwrap();
+        p.save_meta(&m);
+        p.write(Bytes::from_static(b"abc")).await.unwrap();
+        assert!(!dir.join("small.part.meta").exists());
+        p.finish(None).await.unwrap();
+        assert_eq!(std::fs::read(dir.join("small")).unwrap(), b"abc");
+        assert!(!dir.join("small.part.meta").exists());
+
+        // A full batch goes out with the sidecar; a flush writes both.
+        let (mut p, _) = PartFile::open(&dir.join("big")).await.unwrap();
+        p.save_meta(&m);
+        p.write(Bytes::from(vec![7u8; WRITE_BATCH])).await.unwrap();
+        p.flush().await.unwrap();
+        let on_disk: PartMeta =
+            serde_json::from_slice(&std::fs::read(dir.join("big.part.meta")).unwrap()).unwrap();
+        assert_eq!(on_disk, m);
+        assert_eq!(
+            std::fs::metadata(dir.join("big.part")).unwrap().len(),
+            WRITE_BATCH as u64
+        );
+        let digest = p.finish(None).await.unwrap().unwrap();
+        assert_eq!(digest, sha(&vec![7u8; WRITE_BATCH]));
+        assert!(!dir.join("big.part.meta").exists());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -241,7 +241,7 @@ pub(crate) async fn try_once(
             validators: Validators::from_headers(response.headers()),
             total,
         };
-        part.save_meta(&meta).await.map_err(TryError::io)?;
+        part.save_meta(&meta);
         let mut body = response.into_body();
         // On failure what arrived stays for the next try: handed to the kernel, which
         // keeps it even if this process is killed. On success `finish` writes the rest.
@@ -330,8 +330,9 @@ async fn stream_body(
             Ok(None) => return Ok(received),
             Err(()) => None,
         };
-        if let Some(chunk) = chunk {
-            for slice in chunk.chunks(piece) {
+        if let Some(mut rest) = chunk {
+            while !rest.is_empty() {
+                let slice = rest.split_to(piece.min(rest.len()));
                 if let Some(limiter) = cx.limiter {
                     let n = u32::try_from(slice.len()).unwrap_or(u32::MAX);
                     let waited = Instant::now();
@@ -340,12 +341,13 @@ async fn stream_body(
                     // Our own throttling is not the mirror's slowness.
                     window_start += waited.elapsed();
                 }
+                let n = slice.len() as u64;
                 part.write(slice)
                     .await
                     .map_err(|e| fail(TryError::io(e), received))?;
-                received += slice.len() as u64;
-                window_bytes += slice.len() as u64;
-                run.received += slice.len() as u64;
+                received += n;
+                window_bytes += n;
+                run.received += n;
                 run.high_water = run.high_water.max(part.len());
                 if let Some(f) = &opts.on_progress {
                     let secs = run.started.elapsed().as_secs_f64();
