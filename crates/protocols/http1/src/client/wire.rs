@@ -29,6 +29,11 @@ pub(crate) const DRAIN_ON_DROP: u64 = 64 * 1024;
 /// Room made in the receive buffer before a read.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// The most room a body read grows to: reads that keep filling the buffer (a fast
+/// transfer) double it, as hyper's adaptive read strategy does, so a large download
+/// costs a sixteenth of the system calls and wake-ups; short reads shrink it back.
+const MAX_READ_CHUNK: usize = 256 * 1024;
+
 /// What `Timeout::what` says for each deadline.
 pub(crate) const WHAT_IDLE: &str = "next byte of the response body (read-idle timeout)";
 pub(crate) const WHAT_TOTAL: &str = "end of the exchange (total timeout)";
@@ -73,6 +78,8 @@ pub(crate) struct WireBody {
     last_byte: Option<Instant>,
     /// Wakes the task at the nearer deadline; created at the first wait.
     timer: Option<Pin<Box<Sleep>>>,
+    /// Room asked for before the next read (between `READ_CHUNK` and `MAX_READ_CHUNK`).
+    read_size: usize,
 }
 
 impl WireBody {
@@ -102,6 +109,7 @@ impl WireBody {
             deadlines,
             last_byte: None,
             timer: None,
+            read_size: READ_CHUNK,
         };
         body.decode_buffered();
         body
@@ -212,9 +220,10 @@ impl WireBody {
             let Some(conn) = self.conn.as_mut() else {
                 return self.fail(Error::BodyClosed);
             };
-            if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-                self.buf.reserve(READ_CHUNK);
+            if self.buf.capacity() - self.buf.len() < self.read_size / 4 {
+                self.buf.reserve(self.read_size);
             }
+            let room = self.buf.capacity() - self.buf.len();
             match poll_read_buf(Pin::new(conn), cx, &mut self.buf) {
                 Poll::Pending => {
                     let e = ready!(self.poll_deadlines(cx));
@@ -229,7 +238,12 @@ impl WireBody {
                     }
                     Err(e) => return self.fail(e),
                 },
-                Poll::Ready(Ok(_)) => {
+                Poll::Ready(Ok(n)) => {
+                    if n == room {
+                        self.read_size = (self.read_size * 2).min(MAX_READ_CHUNK);
+                    } else if n < self.read_size / 8 {
+                        self.read_size = (self.read_size / 2).max(READ_CHUNK);
+                    }
                     if self.last_byte.is_some() {
                         self.last_byte = Some(Instant::now());
                     }
