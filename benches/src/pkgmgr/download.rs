@@ -34,7 +34,10 @@ const SMALL: usize = 100 * 1024;
 
 /// Runs the download comparisons and returns their rows.
 pub fn run(args: SuiteArgs) -> Vec<BenchResult> {
-    let runs = args.pick(3, 1);
+    // The small-file rounds take tens of milliseconds, so more of them steady the
+    // median against page-cache writeback noise.
+    let runs = args.pick(5, 1);
+    let small_runs = args.pick(11, 1);
     let big_len: u64 = args.pick(1 << 30, 64 << 20);
     let small_count = args.pick(200, 40);
     let root = bench_dir();
@@ -81,12 +84,14 @@ pub fn run(args: SuiteArgs) -> Vec<BenchResult> {
         ("curl", "curl 7.x (one process, --parallel-max 5)"),
         ("aria2c", "aria2c 1.x (-x1 -s1 -j5)"),
     ] {
+        let synced_peer = format!("{peer}, then sync --data of every file");
         if !have(tool) {
             eprintln!("bench_pkgmgr: {tool} not installed; skipping its comparison");
             continue;
         }
         // The defaults, then the same runs with `durable(true)`: every file synced to
-        // disk before its rename (curl and aria2c never sync).
+        // disk before its rename. curl and aria2c cannot sync, so their side of those
+        // rows is the tool followed by `sync --data` of every file it wrote.
         for (durable, suffix) in [(false, ""), (true, "_with_fsync")] {
             let m = alternate(
                 runs,
@@ -95,7 +100,7 @@ pub fn run(args: SuiteArgs) -> Vec<BenchResult> {
                     reset(&out);
                     mb_s(
                         big_len,
-                        run_tool(tool, std::slice::from_ref(&big_url), &out),
+                        run_tool(tool, std::slice::from_ref(&big_url), &out, durable),
                     )
                 },
             );
@@ -103,23 +108,23 @@ pub fn run(args: SuiteArgs) -> Vec<BenchResult> {
                 &format!("{big_name}{suffix}_vs_{tool}"),
                 "MB/s",
                 true,
-                peer,
+                if durable { &synced_peer } else { peer },
                 m,
                 CMD,
             ));
             let m = alternate(
-                runs,
+                small_runs,
                 || ours_small(durable),
                 || {
                     reset(&out);
-                    mb_s(small_total, run_tool(tool, &small_urls, &out))
+                    mb_s(small_total, run_tool(tool, &small_urls, &out, durable))
                 },
             );
             results.push(BenchResult::new(
                 &format!("{small_name}{suffix}_vs_{tool}"),
                 "MB/s",
                 true,
-                peer,
+                if durable { &synced_peer } else { peer },
                 m,
                 CMD,
             ));
@@ -327,8 +332,9 @@ async fn ours_mirrored(primary: &str, fallback: &SocketAddr, out: &Path) -> f64 
     start.elapsed().as_secs_f64()
 }
 
-/// Seconds for curl or aria2c to fetch `urls` into `out`, five at once.
-fn run_tool(tool: &str, urls: &[String], out: &Path) -> f64 {
+/// Seconds for curl or aria2c to fetch `urls` into `out`, five at once; with `durable`,
+/// including a `sync --data` of the files written.
+fn run_tool(tool: &str, urls: &[String], out: &Path, durable: bool) -> f64 {
     let mut cmd = Command::new(tool);
     match tool {
         "curl" => {
@@ -368,7 +374,17 @@ fn run_tool(tool: &str, urls: &[String], out: &Path) -> f64 {
         .stdout(Stdio::null())
         .status()
         .unwrap_or_else(|e| panic!("run {tool}: {e}"));
-    let secs = start.elapsed().as_secs_f64();
     assert!(status.success(), "{tool} failed: {status}");
-    secs
+    if durable {
+        let synced = Command::new("sync")
+            .arg("--data")
+            .args(
+                urls.iter()
+                    .map(|u| out.join(u.rsplit('/').next().expect("file name"))),
+            )
+            .status()
+            .expect("run sync");
+        assert!(synced.success(), "sync failed: {synced}");
+    }
+    start.elapsed().as_secs_f64()
 }
