@@ -1,5 +1,6 @@
 //! The byte stream h2 runs on: replays bytes read ahead of h2 (the preface, or the
 //! frames standing in for an h2c upgrade request) and counts reads for keepalive.
+//! [`Activity`] also counts the body bytes the application took, for the adaptive window.
 
 use std::io;
 use std::pin::Pin;
@@ -10,19 +11,35 @@ use std::task::{Context, Poll};
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Counts successful reads on a connection: keepalive sends a PING only when the count
-/// has not moved for a whole interval. A counter costs one relaxed add per read, where
-/// reading the clock on every read would cost more.
+/// What a connection has heard: successful reads of its socket (keepalive sends a PING
+/// only when the count has not moved for a whole interval) and body bytes handed to the
+/// application (the adaptive window samples them per round trip). Counters cost one
+/// relaxed add each, where reading the clock on every read would cost more.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Activity(Arc<AtomicU64>);
+pub(crate) struct Activity(Arc<Counters>);
+
+#[derive(Debug, Default)]
+struct Counters {
+    reads: AtomicU64,
+    body_bytes: AtomicU64,
+}
 
 impl Activity {
     pub(crate) fn reads(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.reads.load(Ordering::Relaxed)
+    }
+
+    /// Body bytes the application has taken on every stream of the connection.
+    pub(crate) fn body_bytes(&self) -> u64 {
+        self.0.body_bytes.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn record_body(&self, n: usize) {
+        self.0.body_bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     fn record(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.reads.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -13,7 +13,8 @@
 //!   [`ghostnet_transport::Stream`], a cloneable [`client::SendRequest`] multiplexing
 //!   requests, readiness and closed checks for a pool.
 //! - **[`Settings`]**: one validated set of limits for both sides, with safe defaults:
-//!   concurrency, windows, frame and header sizes, keepalive PING with timeout, and
+//!   concurrency, windows (grown by an adaptive, BDP-estimating window up to
+//!   [`DEFAULT_MAX_ADAPTIVE_WINDOW`]), frame and header sizes, keepalive PING with timeout, and
 //!   rapid-reset (CVE-2023-44487) and invalid-stream flood limits.
 //! - **[`Body`]**: streamed both ways; received bodies give flow-control window back
 //!   as the caller reads, so a slow reader slows the sender.
@@ -45,13 +46,14 @@
 //! One [`Error`] enum; [`Error::is_retryable`] tells a client whether a failed request
 //! was certainly not processed and may be sent again.
 
+mod bdp;
 mod body;
 pub mod client;
 mod error;
 pub mod h2c;
 mod headers;
 mod io;
-mod keepalive;
+mod ping;
 mod preface;
 mod server;
 mod service;
@@ -63,8 +65,9 @@ pub use server::Server;
 pub use service::Service;
 pub use settings::{
     DEFAULT_CONNECTION_WINDOW, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEADER_TABLE_SIZE,
-    DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_MAX_CONCURRENT_STREAMS,
-    DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, DEFAULT_MAX_LOCAL_ERROR_RESET_STREAMS,
-    DEFAULT_MAX_PENDING_ACCEPT_RESET_STREAMS, DEFAULT_MAX_SEND_BUFFER_SIZE, DEFAULT_STREAM_WINDOW,
-    MAX_MAX_FRAME_SIZE, MAX_WINDOW_SIZE, MIN_MAX_FRAME_SIZE, PROTOCOL_CONNECTION_WINDOW, Settings,
+    DEFAULT_KEEPALIVE_INTERVAL, DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_MAX_ADAPTIVE_WINDOW,
+    DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE,
+    DEFAULT_MAX_LOCAL_ERROR_RESET_STREAMS, DEFAULT_MAX_PENDING_ACCEPT_RESET_STREAMS,
+    DEFAULT_MAX_SEND_BUFFER_SIZE, DEFAULT_STREAM_WINDOW, MAX_MAX_FRAME_SIZE, MAX_WINDOW_SIZE,
+    MIN_MAX_FRAME_SIZE, PROTOCOL_CONNECTION_WINDOW, Settings,
 };

@@ -23,6 +23,9 @@ pub const DEFAULT_STREAM_WINDOW: u32 = 4 * 1024 * 1024;
 /// Default of [`Settings::initial_connection_window_size`]: 8 MiB, two full-speed
 /// streams.
 pub const DEFAULT_CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
+/// Default of [`Settings::max_adaptive_window`]: 16 MiB per stream (hyper's limit too):
+/// enough for 1 Gbit/s over a 130 ms path, and past it TCP's own buffers limit first.
+pub const DEFAULT_MAX_ADAPTIVE_WINDOW: u32 = 16 * 1024 * 1024;
 /// Default of [`Settings::max_frame_size`]: 48 KiB, three times the protocol's 16 KiB.
 ///
 /// Each DATA frame costs the sender one `writev` and the receiver two reads and a copy
@@ -97,6 +100,17 @@ pub struct Settings {
     /// them: the bound on what one connection can make us buffer. Default 8 MiB;
     /// 65,535 ..= 2^31 - 1.
     pub initial_connection_window_size: u32,
+    /// Grow the receive windows while the peer's data arrives faster than one window per
+    /// round trip: now and then a PING measures the round trip, and when the body bytes
+    /// read meanwhile reach two thirds of the stream window, the window becomes twice
+    /// that sample (and the connection window twice the stream window), up to
+    /// [`max_adaptive_window`](Self::max_adaptive_window). Windows never shrink. Default
+    /// on.
+    pub adaptive_window: bool,
+    /// The largest stream window the adaptive window grows to; it also bounds what one
+    /// stream can make us buffer. At or below `initial_stream_window_size` the window
+    /// stays where it starts. Default 16 MiB; at most 2^31 - 1.
+    pub max_adaptive_window: u32,
     /// Largest frame payload the peer may send (`SETTINGS_MAX_FRAME_SIZE`): larger
     /// frames make bulk transfers cheaper for both ends, smaller ones interleave
     /// concurrent streams more finely. Default 49,152 (48 KiB); 16,384 ..= 16,777,215.
@@ -137,6 +151,8 @@ impl Default for Settings {
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
             initial_stream_window_size: DEFAULT_STREAM_WINDOW,
             initial_connection_window_size: DEFAULT_CONNECTION_WINDOW,
+            adaptive_window: true,
+            max_adaptive_window: DEFAULT_MAX_ADAPTIVE_WINDOW,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             max_header_list_size: DEFAULT_MAX_HEADER_LIST_SIZE,
             header_table_size: DEFAULT_HEADER_TABLE_SIZE,
@@ -177,6 +193,13 @@ impl Settings {
             PROTOCOL_CONNECTION_WINDOW,
             MAX_WINDOW_SIZE,
             "every connection starts at 65,535 and can only grow, up to 2^31 - 1",
+        )?;
+        check_range(
+            "max_adaptive_window",
+            self.max_adaptive_window,
+            0,
+            MAX_WINDOW_SIZE,
+            "HTTP/2 windows are at most 2^31 - 1",
         )?;
         check_range(
             "max_frame_size",
@@ -348,6 +371,20 @@ mod tests {
         assert_eq!(field_of(&s), "initial_connection_window_size");
         s.initial_connection_window_size = MAX_WINDOW_SIZE + 1;
         assert_eq!(field_of(&s), "initial_connection_window_size");
+    }
+
+    #[test]
+    fn the_adaptive_limit_is_a_window() {
+        let mut s = Settings {
+            max_adaptive_window: MAX_WINDOW_SIZE + 1,
+            ..Settings::default()
+        };
+        assert_eq!(field_of(&s), "max_adaptive_window");
+        // Below the initial window is allowed: the window just never grows.
+        s.max_adaptive_window = 0;
+        s.validate().unwrap();
+        s.max_adaptive_window = MAX_WINDOW_SIZE;
+        s.validate().unwrap();
     }
 
     #[test]

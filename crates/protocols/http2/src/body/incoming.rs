@@ -10,6 +10,7 @@ use http_body::Frame;
 
 use crate::client::InFlight;
 use crate::error::{Error, Result};
+use crate::io::Activity;
 
 pub(crate) struct Incoming {
     recv: h2::RecvStream,
@@ -18,12 +19,14 @@ pub(crate) struct Incoming {
     done: bool,
     /// Counts the stream as in flight on a client connection until the body ends.
     guard: Option<InFlight>,
+    /// The connection's counters: bytes taken here feed the adaptive window.
+    activity: Activity,
 }
 
 impl Incoming {
     /// A body for `recv`, announced with the `Content-Length` in `headers` if any (h2
     /// resets the stream when the DATA frames do not match it).
-    pub(crate) fn new(recv: h2::RecvStream, headers: &HeaderMap) -> Self {
+    pub(crate) fn new(recv: h2::RecvStream, headers: &HeaderMap, activity: Activity) -> Self {
         let content_length = headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -35,6 +38,7 @@ impl Incoming {
             data_done: done,
             done,
             guard: None,
+            activity,
         }
     }
 
@@ -67,6 +71,7 @@ impl Incoming {
                     // The caller has the bytes now: let the peer send as many more. This
                     // is what ties the sender's pace to the reader's.
                     let _ = self.recv.flow_control().release_capacity(data.len());
+                    self.activity.record_body(data.len());
                     return Poll::Ready(Some(Ok(Frame::data(data))));
                 }
                 Some(Err(e)) => {

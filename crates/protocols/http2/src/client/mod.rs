@@ -44,7 +44,7 @@ use crate::body::{Body, Incoming, send::send_body};
 use crate::error::{Error, Result};
 use crate::headers::{set_content_length, strip_connection_specific};
 use crate::io::{Activity, Io};
-use crate::keepalive::Keepalive;
+use crate::ping::{PingEvent, Pinger};
 use crate::settings::Settings;
 
 /// Starts HTTP/2 on `io`: sends the connection preface and our settings.
@@ -76,21 +76,30 @@ pub async fn handshake<T: Stream>(io: T, settings: &Settings) -> Result<(SendReq
 
     let shared = Arc::new(Shared {
         keepalive_timeout: settings.keepalive_timeout,
+        activity: activity.clone(),
         ..Shared::default()
     });
-    let mut keepalive = Keepalive::new(settings, conn.ping_pong(), activity);
+    let mut pinger = Pinger::new(settings, conn.ping_pong(), activity);
     let driver_shared = shared.clone();
     let driver = async move {
         let out = poll_fn(|cx| {
-            if let Some(k) = &mut keepalive
-                && let Poll::Ready(e) = k.poll(cx)
-            {
-                // Recorded before the connection is dropped, so the requests it fails
-                // report why.
-                driver_shared
-                    .keepalive_timed_out
-                    .store(true, Ordering::Release);
-                return Poll::Ready(Err(e));
+            if let Some(p) = &mut pinger {
+                while let Poll::Ready(event) = p.poll(cx) {
+                    match event {
+                        PingEvent::KeepaliveTimeout(e) => {
+                            // Recorded before the connection is dropped, so the requests
+                            // it fails report why.
+                            driver_shared
+                                .keepalive_timed_out
+                                .store(true, Ordering::Release);
+                            return Poll::Ready(Err(e));
+                        }
+                        PingEvent::GrowWindow { stream, connection } => {
+                            conn.set_initial_window_size(stream)?;
+                            conn.set_target_window_size(connection);
+                        }
+                    }
+                }
             }
             Pin::new(&mut conn).poll(cx).map_err(Error::from)
         })
@@ -135,6 +144,8 @@ struct Shared {
     keepalive_timed_out: AtomicBool,
     keepalive_timeout: std::time::Duration,
     in_flight: AtomicUsize,
+    /// Counts the body bytes responses hand over, for the adaptive window.
+    activity: Activity,
 }
 
 /// Sends requests on one HTTP/2 connection. Clones share the connection; requests from
@@ -217,7 +228,8 @@ impl SendRequest {
         }
         let response = response.await.map_err(|e| self.closed_error(e))?;
         let (parts, recv) = response.into_parts();
-        let incoming = Incoming::new(recv, &parts.headers).with_guard(guard);
+        let incoming =
+            Incoming::new(recv, &parts.headers, self.shared.activity.clone()).with_guard(guard);
         Ok(Response::from_parts(parts, Body::incoming(incoming)))
     }
 

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::body::{Body, Incoming};
 use crate::error::{Error, Result};
 use crate::io::{Activity, Io};
-use crate::keepalive::Keepalive;
+use crate::ping::{PingEvent, Pinger};
 use crate::preface::{self, PREFACE};
 use crate::service::Service;
 use crate::settings::Settings;
@@ -72,7 +72,7 @@ where
         },
     };
 
-    let mut keepalive = Keepalive::new(settings, conn.ping_pong(), activity);
+    let mut pinger = Pinger::new(settings, conn.ping_pong(), activity.clone());
     let mut cancelled = pin!(token.cancelled());
     let mut draining = false;
     poll_fn(|cx| {
@@ -83,10 +83,18 @@ where
             conn.graceful_shutdown();
             draining = true;
         }
-        if let Some(k) = &mut keepalive
-            && let Poll::Ready(e) = k.poll(cx)
-        {
-            return Poll::Ready(Err(e));
+        if let Some(p) = &mut pinger {
+            while let Poll::Ready(event) = p.poll(cx) {
+                match event {
+                    PingEvent::KeepaliveTimeout(e) => return Poll::Ready(Err(e)),
+                    PingEvent::GrowWindow { stream, connection } => {
+                        if let Err(e) = conn.set_initial_window_size(stream) {
+                            return Poll::Ready(end_of(e));
+                        }
+                        conn.set_target_window_size(connection);
+                    }
+                }
+            }
         }
         loop {
             match conn.poll_accept(cx) {
@@ -97,7 +105,11 @@ where
                         Some(first) => first,
                         None => {
                             let (parts, recv) = req.into_parts();
-                            let body = Body::incoming(Incoming::new(recv, &parts.headers));
+                            let body = Body::incoming(Incoming::new(
+                                recv,
+                                &parts.headers,
+                                activity.clone(),
+                            ));
                             Request::from_parts(parts, body)
                         }
                     };
