@@ -1,5 +1,5 @@
 //! `ghostnet serve DIR` as a process: a range request and a validator round trip over
-//! HTTP/1.1, the same over TLS with ALPN (h2 preferred), and a clear error for a
+//! HTTP/1.1, the same over TLS with ALPN (h2 preferred, a range request over it), and a clear error for a
 //! directory that is not there.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -167,6 +167,18 @@ fn serves_over_tls_with_alpn() {
         };
         let h2 = connect(&["h2", "http/1.1"]).await;
         assert_eq!(h2.alpn(), Some(&b"h2"[..]), "h2 is preferred");
+        // A range request over that HTTP/2 connection.
+        let sender = ghostnet_http2::client::connect(h2, &ghostnet_http2::Settings::default())
+            .await
+            .unwrap();
+        let req = http::Request::get(format!("https://localhost:{port}/x.tar"))
+            .header("range", "bytes=2-4")
+            .body(ghostnet_http2::Body::empty())
+            .unwrap();
+        let res = sender.send(req).await.unwrap();
+        assert_eq!(res.status(), 206);
+        assert_eq!(res.headers()["content-range"], "bytes 2-4/10");
+        assert_eq!(&res.into_body().collect().await.unwrap()[..], b"234");
 
         let mut h1 = connect(&["http/1.1"]).await;
         assert_eq!(h1.alpn(), Some(&b"http/1.1"[..]));

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use ghostnet_http1::client::Client;
+use ghostnet_http::client::{ClientConfig, HttpClient};
 use ghostnet_pkgmgr::download::{DownloadManager, DownloadOptions, DownloadRequest};
 use ghostnet_pkgmgr::mirror::MirrorManager;
 use http::Uri;
@@ -196,7 +196,9 @@ fn normalise_base(base: &str) -> String {
 
 pub(crate) async fn run(args: GetArgs) -> CommandResult {
     let planned = plan(&args)?;
-    let client = Client::builder().build()?;
+    // The unified client: `https://` mirrors that offer h2 get one multiplexed
+    // connection for all their files; `http://` ones get pooled HTTP/1.1.
+    let client = HttpClient::new(ClientConfig::default())?;
     let manager = DownloadManager::builder()
         .max_concurrent(args.jobs)
         .bandwidth_limit(args.limit_rate)

@@ -125,6 +125,32 @@ impl Response {
     }
 }
 
+/// The response as an `http::Response`: status, version and headers as received, the
+/// body still streaming. The [`Protocol`] it came over and the final [`Uri`] (after
+/// redirects) go into its extensions.
+///
+/// ```no_run
+/// # async fn demo() -> ghostnet_http::Result<()> {
+/// use ghostnet_http::client::{ClientConfig, HttpClient, Protocol, ResponseBody};
+///
+/// let client = HttpClient::new(ClientConfig::default())?;
+/// let response: http::Response<ResponseBody> = client.get("http://example.com/").await?.into();
+/// let protocol = response.extensions().get::<Protocol>().copied();
+/// # let _ = protocol;
+/// # Ok(()) }
+/// ```
+impl From<Response> for http::Response<ResponseBody> {
+    fn from(r: Response) -> Self {
+        let mut out = http::Response::new(r.body);
+        *out.status_mut() = r.status;
+        *out.version_mut() = r.version;
+        *out.headers_mut() = r.headers;
+        out.extensions_mut().insert(r.protocol);
+        out.extensions_mut().insert(r.url);
+        out
+    }
+}
+
 impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")

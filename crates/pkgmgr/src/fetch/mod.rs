@@ -3,8 +3,9 @@
 //!
 //! Everything in `ghostnet-pkgmgr` that talks HTTP (downloads, the AUR client, mirror
 //! health checks) goes through this trait, so it runs over any client: the HTTP/1.1
-//! [`ghostnet_http1::client::Client`] (implemented here), the unified `ghostnet-http`
-//! client, or an in-process fake in tests.
+//! [`ghostnet_http1::client::Client`] and the unified
+//! [`ghostnet_http::client::HttpClient`] (HTTP/2 and HTTP/1.1; both implemented here), or
+//! an in-process fake in tests.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -245,42 +246,5 @@ impl StdError for FetchError {
     }
 }
 
-mod http1 {
-    //! [`HttpFetch`] for the HTTP/1.1 client.
-
-    use std::task::{Context, Poll};
-
-    use bytes::Bytes;
-    use ghostnet_http1::Body;
-    use ghostnet_http1::client::{Client, ResponseBody};
-    use ghostnet_transport::Dial;
-    use http::Request;
-
-    use super::{ChunkSource, FetchBody, FetchError, FetchFuture, HttpFetch};
-
-    impl ChunkSource for ResponseBody {
-        fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, FetchError>>> {
-            ResponseBody::poll_chunk(self, cx).map(|c| c.map(|r| r.map_err(FetchError::from_error)))
-        }
-
-        fn size_hint(&self) -> Option<u64> {
-            ResponseBody::size_hint(self)
-        }
-    }
-
-    impl<D> HttpFetch for Client<D>
-    where
-        D: Dial + Clone + Send + Sync + 'static,
-    {
-        fn fetch(&self, request: Request<Bytes>) -> FetchFuture<'_> {
-            let request = request.map(Body::from);
-            Box::pin(async move {
-                let response = self
-                    .request(request)
-                    .await
-                    .map_err(FetchError::from_error)?;
-                Ok(response.map(FetchBody::new))
-            })
-        }
-    }
-}
+mod http1;
+mod http_client;
