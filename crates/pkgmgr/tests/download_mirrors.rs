@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use ghostnet_pkgmgr::Error;
 use ghostnet_pkgmgr::download::{DownloadOptions, Downloader};
-use ghostnet_pkgmgr::mirror::MirrorManager;
 use ghostnet_resilience::{Jitter, RetryPolicy};
-use support::{Behaviour, Net, data, sha256_hex, tmp_dir};
+use support::{Behaviour, Net, data, primary_then, sha256_hex, tmp_dir};
 
 const FILE: &str = "core/os/x86_64/zstd-1.5.7-1-x86_64.pkg.tar.zst";
 
@@ -24,15 +23,6 @@ fn downloader(net: &Net) -> Downloader {
     )
 }
 
-fn mirrors(a: &support::Mirror, b: &support::Mirror) -> MirrorManager {
-    MirrorManager::builder()
-        .primary(a.base())
-        .fallback(b.base())
-        .exploration(0.0)
-        .build()
-        .unwrap()
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_mirror_dying_midway_hands_the_part_to_the_next() {
     let net = Net::new();
@@ -43,7 +33,7 @@ async fn a_mirror_dying_midway_hands_the_part_to_the_next() {
         Behaviour::DropAfter(200_000),
     );
     let b = net.mirror("b.test", vec![(FILE, body.clone())], Behaviour::Normal);
-    let m = mirrors(&a, &b);
+    let m = primary_then(&a, &b);
     let dir = tmp_dir("failover");
     let dest = dir.join("zstd.pkg.tar.zst");
     let report = downloader(&net)
@@ -77,7 +67,7 @@ async fn an_html_500_mirror_is_skipped_and_nothing_of_it_lands() {
     let dir = tmp_dir("html-mirror");
     let dest = dir.join("f");
     let report = downloader(&net)
-        .download_from(&mirrors(&a, &b), FILE, DownloadOptions::new(&dest))
+        .download_from(&primary_then(&a, &b), FILE, DownloadOptions::new(&dest))
         .await
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
@@ -97,7 +87,7 @@ async fn a_mirror_answering_200_to_a_range_is_fine_after_failover() {
     let dir = tmp_dir("ignore-range-mirror");
     let dest = dir.join("f");
     downloader(&net)
-        .download_from(&mirrors(&a, &b), FILE, DownloadOptions::new(&dest))
+        .download_from(&primary_then(&a, &b), FILE, DownloadOptions::new(&dest))
         .await
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
@@ -114,7 +104,7 @@ async fn a_stalled_mirror_is_abandoned_by_the_low_speed_limit() {
         Behaviour::StallAfter(100_000),
     );
     let b = net.mirror("b.test", vec![(FILE, body.clone())], Behaviour::Normal);
-    let m = mirrors(&a, &b);
+    let m = primary_then(&a, &b);
     let dir = tmp_dir("stall");
     let dest = dir.join("f");
     let report = downloader(&net)
@@ -160,7 +150,11 @@ async fn a_file_missing_everywhere_is_not_on_any_mirror() {
     let b = net.mirror("b.test", vec![], Behaviour::Missing);
     let dir = tmp_dir("missing");
     let err = downloader(&net)
-        .download_from(&mirrors(&a, &b), FILE, DownloadOptions::new(dir.join("f")))
+        .download_from(
+            &primary_then(&a, &b),
+            FILE,
+            DownloadOptions::new(dir.join("f")),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -180,7 +174,7 @@ async fn a_checksum_mismatch_on_one_mirror_refetches_from_the_next() {
     let dest = dir.join("f");
     let report = downloader(&net)
         .download_from(
-            &mirrors(&a, &b),
+            &primary_then(&a, &b),
             FILE,
             DownloadOptions::new(&dest)
                 .sha256(&sha256_hex(&body))

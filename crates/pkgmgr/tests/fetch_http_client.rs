@@ -13,10 +13,9 @@ use ghostnet_http::{Body, Router, Server};
 use ghostnet_pkgmgr::aur::AurClient;
 use ghostnet_pkgmgr::aur::testing::{AurServer, generated_name};
 use ghostnet_pkgmgr::download::{DownloadOptions, Downloader};
-use ghostnet_pkgmgr::mirror::MirrorManager;
 use ghostnet_runtime::Shutdown;
 use ghostnet_transport::{MemoryDialer, MemoryNetwork};
-use support::{Behaviour, Net, data, sha256_hex, tmp_dir};
+use support::{Behaviour, Net, data, primary_then, sha256_hex, tmp_dir};
 
 const FILE: &str = "extra/os/x86_64/ripgrep-14.1.1-1-x86_64.pkg.tar.zst";
 
@@ -43,12 +42,7 @@ async fn failover_resumes_with_a_range_through_the_unified_client() {
         Behaviour::DropAfter(120_000),
     );
     let b = net.mirror("b.test", vec![(FILE, body.clone())], Behaviour::Normal);
-    let mirrors = MirrorManager::builder()
-        .primary(a.base())
-        .fallback(b.base())
-        .exploration(0.0)
-        .build()
-        .unwrap();
+    let mirrors = primary_then(&a, &b);
     let dir = tmp_dir("http-client-failover");
     let dest = dir.join("rg.pkg.tar.zst");
     let report = Downloader::new(client(&net.net, ClientConfig::default()))

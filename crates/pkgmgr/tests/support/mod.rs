@@ -54,6 +54,16 @@ impl Net {
     }
 }
 
+/// `a` as primary and `b` as fallback, without exploration, so the order is fixed.
+pub fn primary_then(a: &Mirror, b: &Mirror) -> ghostnet_pkgmgr::mirror::MirrorManager {
+    ghostnet_pkgmgr::mirror::MirrorManager::builder()
+        .primary(a.base())
+        .fallback(b.base())
+        .exploration(0.0)
+        .build()
+        .unwrap()
+}
+
 /// Deterministic pseudo-random bytes.
 pub fn data(len: usize, seed: u64) -> Bytes {
     let mut x = seed
