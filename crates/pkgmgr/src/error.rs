@@ -89,6 +89,12 @@ pub enum Error {
         /// The OS error.
         source: io::Error,
     },
+    /// Another download (in this process or another) is writing the same `.part` file
+    /// and did not let go of it within [`PART_LOCK_WAIT`](crate::download::PART_LOCK_WAIT).
+    PartInUse {
+        /// The `.part` file.
+        path: PathBuf,
+    },
     /// A mirror manager was built without any mirror.
     NoMirrors,
     /// A mirror base URL cannot be used.
@@ -236,6 +242,11 @@ impl fmt::Display for Error {
             Self::Io { op, path, source } => {
                 write!(f, "could not {op} {}: {source}", path.display())
             }
+            Self::PartInUse { path } => write!(
+                f,
+                "{} is being written by another download; wait for it to finish or stop it",
+                path.display()
+            ),
             Self::NoMirrors => f.write_str(
                 "no mirrors configured; add at least one with `primary(url)` or `fallback(url)`",
             ),

@@ -22,6 +22,6 @@ pub use options::{
     DEFAULT_CHUNK_SIZE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOW_SPEED_LIMIT, DEFAULT_LOW_SPEED_TIME,
     DownloadOptions, DownloadReport, Progress, ProgressFn,
 };
-pub use part_file::{PartFile, PartMeta, parse_sha256, to_hex};
+pub use part_file::{PART_LOCK_WAIT, PartFile, PartMeta, parse_sha256, to_hex};
 pub use resume::{ResponseAction, ResumeRequest, classify_response, plan_resume};
 pub use validators::Validators;

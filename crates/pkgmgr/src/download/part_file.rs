@@ -96,6 +96,16 @@ pub struct PartFile {
 /// loses little.
 const WRITE_BATCH: usize = 256 * 1024;
 
+/// How long [`PartFile::open`] waits for another holder of the same `.part` file to
+/// let go before failing with [`Error::PartInUse`].
+///
+/// Each `PartFile` holds an exclusive lock on its `.part` file until the last write
+/// handed to the blocking pool is done. A download that was cancelled (its future
+/// dropped) may still have one batch in flight; a new download of the same file waits
+/// for it here instead of reading a length that is about to change. Another process
+/// downloading the same file holds the lock for the whole transfer, and gets this long.
+pub const PART_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl PartFile {
     /// Opens (or creates) the part file for `dest`, keeping what a previous run wrote,
     /// and reads its sidecar if there is one.
@@ -133,6 +143,7 @@ impl PartFile {
                 .truncate(false)
                 .open(&part_path)
                 .map_err(|e| Error::io("open", &part_path, e))?;
+            lock_part(&file, &part_path, PART_LOCK_WAIT)?;
             let len = file
                 .metadata()
                 .map_err(|e| Error::io("stat", &part_path, e))?
@@ -473,6 +484,31 @@ fn write_all_chunks(file: &std::fs::File, chunks: &[Bytes]) -> std::io::Result<(
 }
 
 /// Runs `f` on the blocking pool (file system calls block).
+/// Takes the exclusive lock on an open `.part` file, waiting up to `wait` (runs on the
+/// blocking pool). The lock goes with the last handle to the file.
+fn lock_part(file: &std::fs::File, path: &Path, wait: std::time::Duration) -> Result<()> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                // A cancelled download's last batch takes milliseconds.
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::PartInUse {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                // File systems without locks: go on unlocked, as before.
+                return Ok(());
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),
+        }
+    }
+}
+
 async fn blocking<T, F>(path: &Path, f: F) -> Result<T>
 where
     T: Send + 'static,
@@ -660,6 +696,50 @@ mod tests {
         let digest = p.finish(None).await.unwrap().unwrap();
         assert_eq!(digest, sha(&vec![7u8; WRITE_BATCH]));
         assert!(!dir.join("big.part.meta").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_dropped_part_file_lets_go_only_after_its_last_batch() {
+        let dir = tmp("dropped");
+        let dest = dir.join("f");
+        let (mut p, _) = PartFile::open(&dest).await.unwrap();
+        p.skip_checksum();
+        // A full batch is handed to the blocking pool and the download is cancelled
+        // before it lands, as a dropped download future does.
+        p.write(Bytes::from(vec![1u8; 4 * WRITE_BATCH]))
+            .await
+            .unwrap();
+        drop(p);
+        let (p, _) = PartFile::open(&dest).await.unwrap();
+        assert_eq!(
+            p.len(),
+            4 * WRITE_BATCH as u64,
+            "the reopen saw the whole batch"
+        );
+        drop(p);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_part_file_held_elsewhere_is_a_clear_error() {
+        let dir = tmp("held");
+        let dest = dir.join("f");
+        let (held, _) = PartFile::open(&dest).await.unwrap();
+        let other = std::fs::OpenOptions::new()
+            .write(true)
+            .open(held.part_path())
+            .unwrap();
+        let err = lock_part(&other, held.part_path(), std::time::Duration::ZERO).unwrap_err();
+        assert!(matches!(&err, Error::PartInUse { path } if path == held.part_path()));
+        assert!(
+            err.to_string()
+                .contains("being written by another download"),
+            "{err}"
+        );
+        drop(held);
+        lock_part(&other, &dest, std::time::Duration::ZERO).unwrap();
+        drop(other);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -18,7 +18,7 @@ use clap::Args;
 use ghostnet_http1::client::Client;
 use ghostnet_pkgmgr::aur::AurClient;
 use ghostnet_pkgmgr::aur::testing::{AurServer, generated_name};
-use ghostnet_pkgmgr::download::{DownloadManager, DownloadOptions, DownloadRequest};
+use ghostnet_pkgmgr::download::{DownloadManager, DownloadOptions, DownloadRequest, PartFile};
 use ghostnet_pkgmgr::mirror::MirrorManager;
 use ghostnet_pkgmgr::mirror::testing::{Behaviour, MirrorServer};
 use ghostnet_runtime::Notify;
@@ -167,8 +167,11 @@ async fn interrupt(
             () = at_40.notified() => true,
         };
         if interrupted {
-            let part = out_dir.join(format!("{}.part", file.file_name));
-            let kept = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+            // Opening the part waits for the cancelled download's last batch, so this
+            // is what the main run will resume from.
+            let (part, _) = PartFile::open(&out_dir.join(&file.file_name)).await?;
+            let kept = part.len();
+            drop(part);
             println!(
                 "interrupted {} with {} of {} in its .part file (as if the process had been killed)",
                 file.file_name,
