@@ -106,6 +106,16 @@ async fn statuses(req: Request<Body>) -> Response<Body> {
             .body(Body::from("hop"))
             .unwrap(),
         "/panic" => panic!("handler bug"),
+        // Panics once it has had to wait, on a task of its own.
+        "/panic-later" => {
+            tokio::task::yield_now().await;
+            panic!("handler bug after a wait")
+        }
+        // Has to wait before it answers.
+        "/later" => {
+            tokio::task::yield_now().await;
+            Response::new(Body::from("later"))
+        }
         _ => Response::new(Body::from("Hello, World!")),
     }
 }
@@ -155,10 +165,40 @@ async fn http1_connection_headers_are_dropped_not_fatal() {
 async fn a_panicking_handler_gets_500_and_the_connection_lives() {
     let server = TestServer::memory(Settings::default(), statuses).await;
     let client = server.client().await;
-    let res = client.send(get("/panic")).await.unwrap();
-    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let res = client.send(get("/")).await.unwrap();
-    assert_eq!(res.into_body().collect().await.unwrap(), "Hello, World!");
+    // A handler that panics at once (run on the connection's task) and one that
+    // panics after a wait (on a task of its own).
+    for path in ["/panic", "/panic-later"] {
+        let res = client.send(get(path)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        let res = client.send(get("/")).await.unwrap();
+        assert_eq!(res.into_body().collect().await.unwrap(), "Hello, World!");
+    }
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn handlers_ready_at_once_and_after_a_wait_share_a_connection() {
+    let server = TestServer::memory(Settings::default(), statuses).await;
+    let client = server.client().await;
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let client = client.clone();
+        let path = if i % 3 == 0 { "/later" } else { "/" };
+        requests.spawn(async move {
+            let res = client.send(get(path)).await.unwrap();
+            (path, res.into_body().collect().await.unwrap())
+        });
+    }
+    while let Some(done) = requests.join_next().await {
+        let (path, body) = done.unwrap();
+        let want = if path == "/later" {
+            "later"
+        } else {
+            "Hello, World!"
+        };
+        assert_eq!(body, want, "{path}");
+    }
     drop(client);
     server.stop().await;
 }

@@ -75,6 +75,7 @@ where
     let mut pinger = Pinger::new(settings, conn.ping_pong(), activity.clone());
     let mut cancelled = pin!(token.cancelled());
     let mut draining = false;
+    let mut accepted = Vec::new();
     poll_fn(|cx| {
         if !draining && cancelled.as_mut().poll(cx).is_ready() {
             // GOAWAY now; h2 lets streams the peer already opened finish, then ends the
@@ -97,31 +98,43 @@ where
             }
         }
         loop {
-            match conn.poll_accept(cx) {
-                Poll::Ready(Some(Ok((req, respond)))) => {
-                    let req = match first_request.take() {
-                        // Stream 1 stands for the upgraded HTTP/1.1 request, whose
-                        // body was already read: answer that request.
-                        Some(first) => first,
-                        None => {
-                            let (parts, recv) = req.into_parts();
-                            let body = Body::incoming(Incoming::new(
-                                recv,
-                                &parts.headers,
-                                activity.clone(),
-                            ));
-                            Request::from_parts(parts, body)
-                        }
-                    };
-                    // A plain spawn: when the connection ends, h2 fails every
-                    // stream, which ends their tasks (a service still running sees
-                    // the reset and is dropped).
-                    tokio::spawn(stream::handle(service.clone(), req, respond));
+            // Gather what arrived, then answer it all: h2 writes out what is queued
+            // each time it is polled, so answering between two accepts would cost a
+            // write per response instead of one for the lot.
+            let end = loop {
+                match conn.poll_accept(cx) {
+                    Poll::Ready(Some(Ok((req, respond)))) => {
+                        let req = match first_request.take() {
+                            // Stream 1 stands for the upgraded HTTP/1.1 request, whose
+                            // body was already read: answer that request.
+                            Some(first) => first,
+                            None => {
+                                let (parts, recv) = req.into_parts();
+                                let body = Body::incoming(Incoming::new(
+                                    recv,
+                                    &parts.headers,
+                                    activity.clone(),
+                                ));
+                                Request::from_parts(parts, body)
+                            }
+                        };
+                        accepted.push((req, respond));
+                    }
+                    Poll::Ready(Some(Err(e))) => break Some(end_of(e)),
+                    Poll::Ready(None) => break Some(Ok(())),
+                    Poll::Pending => break None,
                 }
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(end_of(e)),
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Pending => return Poll::Pending,
+            };
+            if accepted.is_empty() {
+                return end.map_or(Poll::Pending, Poll::Ready);
             }
+            for (req, respond) in accepted.drain(..) {
+                stream::start(service.clone(), req, respond, cx);
+            }
+            if let Some(end) = end {
+                return Poll::Ready(end);
+            }
+            // Poll again: that writes the answers out, and takes what came meanwhile.
         }
     })
     .await

@@ -1,9 +1,10 @@
 //! One request: run the service, send its response. Each runs on its own task.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use h2::SendStream;
@@ -15,16 +16,45 @@ use crate::error::Result;
 use crate::headers::{set_content_length, strip_connection_specific};
 use crate::service::Service;
 
+/// Runs a stream's handler on the connection's task as far as it goes without waiting;
+/// only a handler that has to wait, or a body that streams, gets a task of its own.
+///
+/// Most answers are ready at once (a route that builds a response from the request),
+/// and a task per stream, its scheduling and its wake-up cost more than the answer.
+/// A panic in the handler is caught here as tokio would catch it in a task: the
+/// stream gets `500` and the connection carries on.
+pub(crate) fn start<S: Service>(
+    service: Arc<S>,
+    req: Request<Body>,
+    respond: SendResponse<Bytes>,
+    cx: &mut Context<'_>,
+) {
+    let task = Box::pin(handle(service, req, respond));
+    // The future is dropped inside the closure when its poll panics, while the thread
+    // is still panicking, which is what lets its guard answer 500.
+    let polled = catch_unwind(AssertUnwindSafe(move || {
+        let mut task = task;
+        match task.as_mut().poll(cx) {
+            Poll::Ready(()) => None,
+            Poll::Pending => Some(task),
+        }
+    }));
+    match polled {
+        Ok(None) => {}
+        Ok(Some(waiting)) => {
+            // When the connection ends, h2 fails every stream, which ends these tasks.
+            tokio::spawn(waiting);
+        }
+        Err(_) => tracing::debug!("the handler panicked; the stream was answered 500"),
+    }
+}
+
 /// Runs `service` on `req` and answers on `respond`. When the peer resets the stream
 /// first, the service future is dropped: its work is no longer wanted.
 ///
 /// This future is what each stream's task holds, so it is kept small: the response
 /// head and a full body are sent synchronously, and only a streaming body is awaited.
-pub(crate) async fn handle<S: Service>(
-    service: Arc<S>,
-    req: Request<Body>,
-    respond: SendResponse<Bytes>,
-) {
+async fn handle<S: Service>(service: Arc<S>, req: Request<Body>, respond: SendResponse<Bytes>) {
     let head_request = req.method() == Method::HEAD;
     let mut guard = PanicGuard(Some(respond));
     let response = {
