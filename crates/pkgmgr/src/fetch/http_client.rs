@@ -26,15 +26,14 @@ where
     D: Dial + Clone + Send + Sync + 'static,
 {
     fn fetch(&self, request: Request<Bytes>) -> FetchFuture<'_> {
-        let (parts, body) = request.into_parts();
-        // Through the builder, so the body stays a `Bytes` the client can send again on
-        // a retry, a redirect or a protocol fallback.
-        let builder = self
-            .request(parts.method, &parts.uri.to_string())
-            .headers(parts.headers)
-            .body(body);
+        // A `Bytes` body stays bytes, which the client can send again on a retry, a
+        // redirect or a protocol fallback.
+        let request = request.map(ghostnet_http::Body::from);
         Box::pin(async move {
-            let response = builder.send().await.map_err(FetchError::from_error)?;
+            let response = self
+                .execute(request)
+                .await
+                .map_err(FetchError::from_error)?;
             let response: http::Response<ResponseBody> = response.into();
             Ok(response.map(FetchBody::new))
         })

@@ -157,6 +157,16 @@ impl Body {
         }
     }
 
+    /// The body's bytes when it is all in memory and has no trailers (an empty or a
+    /// full body); otherwise the body itself, untouched.
+    pub(crate) fn into_full(self) -> std::result::Result<Bytes, Self> {
+        match self.kind {
+            Kind::Empty if self.trailers.is_none() => Ok(Bytes::new()),
+            Kind::Full(b) if self.trailers.is_none() => Ok(b),
+            kind => Err(Self { kind, ..self }),
+        }
+    }
+
     /// Whether the body is known to have nothing more.
     pub fn is_end_stream(&self) -> bool {
         match &self.kind {

@@ -162,3 +162,43 @@ async fn a_silent_server_hits_the_timeout() {
         "{e:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn execute_retries_a_body_in_memory_but_not_a_stream() {
+    let net = MemoryNetwork::new();
+    let state = State::default();
+    let shutdown = serve(&net, "api.test:80", Speaks::Both, router(state.clone()));
+    let config = ClientConfig::default().retry(policy(3));
+    let client = HttpClient::with_dialer(config, net.dialer()).unwrap();
+    let request = |body| {
+        http::Request::get("http://api.test/flaky")
+            .body(body)
+            .unwrap()
+    };
+
+    // Bytes can be sent again: two 503s, then the answer.
+    state.flaky_failures.store(2, Ordering::SeqCst);
+    let r = client
+        .execute(request(ghostnet_http::Body::from("again")))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(state.flaky_hits.load(Ordering::SeqCst), 3);
+
+    // A stream goes once: the first 503 is the answer.
+    state.flaky_hits.store(0, Ordering::SeqCst);
+    state.flaky_failures.store(2, Ordering::SeqCst);
+    let (mut tx, body) = ghostnet_http::Body::channel();
+    tokio::spawn(async move { tx.send_data("once".into()).await });
+    let r = client.execute(request(body)).await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(state.flaky_hits.load(Ordering::SeqCst), 1);
+
+    // A request needs an absolute URL.
+    let relative = http::Request::get("/flaky")
+        .body(ghostnet_http::Body::empty())
+        .unwrap();
+    let e = client.execute(relative).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidUrl { .. }), "{e:?}");
+    shutdown.shutdown().await;
+}

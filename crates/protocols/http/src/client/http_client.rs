@@ -200,9 +200,9 @@ impl<D: Dial + Clone> HttpClient<D> {
             })
     }
 
-    /// Sends a prepared `http::Request`. Its body is sent once (as a stream), unless it
-    /// is empty; use [`RequestBuilder::body`] for bodies that may be sent again on
-    /// retries and redirects.
+    /// Sends a prepared `http::Request`. A body that is all in memory (`Body::from`
+    /// bytes or a string, or empty) may be sent again on retries, redirects and protocol
+    /// fallback; a streaming body is sent once, as with [`RequestBuilder::body_stream`].
     ///
     /// # Errors
     ///
@@ -213,13 +213,8 @@ impl<D: Dial + Clone> HttpClient<D> {
     ///   connection failed (after fallback and retries, if configured).
     pub async fn execute(&self, req: Request<Body>) -> Result<Response> {
         let (parts, body) = req.into_parts();
-        let payload = if body.is_end_stream() {
-            Payload::Bytes(bytes::Bytes::new())
-        } else {
-            Payload::Stream(std::sync::Mutex::new(Some(body)))
-        };
-        let uri = super::request::parse_url(&parts.uri.to_string())?;
-        self.execute_parts(parts.method, uri, parts.headers, payload)
+        let uri = super::request::absolute(parts.uri)?;
+        self.execute_parts(parts.method, uri, parts.headers, Payload::from_body(body))
             .await
     }
 

@@ -91,9 +91,10 @@ impl<D: Dial + Clone> RequestBuilder<D> {
     }
 
     /// A streamed body: sent once, so a request with it is not retried, and a redirect
-    /// that would resend it is returned as it is.
+    /// that would resend it is returned as it is. (A `Body` that is already all in
+    /// memory, such as `Body::from(bytes)`, is kept as bytes and can be sent again.)
     pub fn body_stream(mut self, body: Body) -> Self {
-        self.body = Payload::Stream(Mutex::new(Some(body)));
+        self.body = Payload::from_body(body);
         self
     }
 
@@ -148,15 +149,33 @@ impl<D: Dial + Clone> fmt::Debug for RequestBuilder<D> {
     }
 }
 
+const NOT_ABSOLUTE: &str = "it is not an absolute URL; give one like http://example.com/path";
+
 /// `url` as an absolute URI.
 pub(crate) fn parse_url(url: &str) -> Result<Uri> {
     url.parse::<Uri>()
         .ok()
-        .filter(|u| u.scheme().is_some() && u.authority().is_some())
+        .filter(is_absolute)
         .ok_or_else(|| Error::InvalidUrl {
             url: url.to_owned(),
-            reason: "it is not an absolute URL; give one like http://example.com/path",
+            reason: NOT_ABSOLUTE,
         })
+}
+
+/// `uri` if it is absolute (has a scheme and an authority), as requests need.
+pub(crate) fn absolute(uri: Uri) -> Result<Uri> {
+    if is_absolute(&uri) {
+        Ok(uri)
+    } else {
+        Err(Error::InvalidUrl {
+            url: uri.to_string(),
+            reason: NOT_ABSOLUTE,
+        })
+    }
+}
+
+fn is_absolute(uri: &Uri) -> bool {
+    uri.scheme().is_some() && uri.authority().is_some()
 }
 
 /// A request body across redirects, retries and protocol fallback: bytes can be sent
@@ -167,6 +186,14 @@ pub(crate) enum Payload {
 }
 
 impl Payload {
+    /// Bytes when `body` is all in memory (so it can be sent again), else a stream.
+    pub(crate) fn from_body(body: Body) -> Self {
+        match body.into_full() {
+            Ok(bytes) => Self::Bytes(bytes),
+            Err(stream) => Self::Stream(Mutex::new(Some(stream))),
+        }
+    }
+
     pub(crate) fn is_replayable(&self) -> bool {
         matches!(self, Self::Bytes(_))
     }
