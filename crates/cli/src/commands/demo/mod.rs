@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use ghostnet_http1::client::Client;
+use ghostnet_http::client::{ClientConfig, HttpClient};
 use ghostnet_pkgmgr::aur::AurClient;
 use ghostnet_pkgmgr::aur::testing::{AurServer, generated_name};
 use ghostnet_pkgmgr::download::{DownloadManager, DownloadOptions, DownloadRequest, PartFile};
@@ -192,7 +192,8 @@ async fn download_all(
 ) -> CommandResult {
     let manager = DownloadManager::builder()
         .max_concurrent(args.jobs)
-        .build(Client::builder().build()?)?;
+        // The same unified client as `ghostnet get` (the mirrors here speak HTTP/1.1).
+        .build(HttpClient::new(ClientConfig::default())?)?;
     interrupt(&manager, files, out_dir, steady).await?;
 
     let mirrors = MirrorManager::builder()
