@@ -7,7 +7,8 @@
 //!   knowledge (the preface is checked first: a non-HTTP/2 peer gets GOAWAY
 //!   `PROTOCOL_ERROR`), TLS with ALPN `h2`, and h2c upgrade from HTTP/1.1
 //!   ([`Server::serve_upgrade`], helpers in [`h2c`]). Handlers are a one-method
-//!   [`Service`] (any `async Fn(Request<Body>) -> Response<Body>`), one task per stream.
+//!   [`Service`] (any `async Fn(Request<Body>) -> Response<Body>`); a handler runs on
+//!   the connection's task until it first waits, then on a task of its own.
 //!   Graceful shutdown with GOAWAY through [`ghostnet_runtime::Shutdown`].
 //! - **[`client`]**: the connection level: [`client::handshake`] over any
 //!   [`ghostnet_transport::Stream`], a cloneable [`client::SendRequest`] multiplexing
