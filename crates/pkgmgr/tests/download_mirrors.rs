@@ -186,3 +186,29 @@ async fn a_checksum_mismatch_on_one_mirror_refetches_from_the_next() {
     assert_eq!(b.ranges(), vec![None], "from zero: the part was discarded");
     assert_eq!(report.failovers, 1);
 }
+
+/// Real clock: the wait for the part's lock is on the blocking pool.
+#[tokio::test]
+async fn a_part_held_by_another_download_blames_no_mirror() {
+    let net = Net::new();
+    let body = data(10_000, 27);
+    let a = net.mirror("a.test", vec![(FILE, body.clone())], Behaviour::Normal);
+    let b = net.mirror("b.test", vec![(FILE, body.clone())], Behaviour::Normal);
+    let m = primary_then(&a, &b);
+    let dir = tmp_dir("held-part");
+    let dest = dir.join("f");
+    // Another download of the same file, still running.
+    let (held, _) = ghostnet_pkgmgr::download::PartFile::open(&dest)
+        .await
+        .unwrap();
+    let err = downloader(&net)
+        .download_from(&m, FILE, DownloadOptions::new(&dest))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PartInUse { .. }), "{err:?}");
+    // Nothing was asked of either mirror, and neither is marked down for it.
+    assert!(a.ranges().is_empty() && b.ranges().is_empty());
+    assert!(m.stats().iter().all(|s| s.failures == 0), "{:?}", m.stats());
+    drop(held);
+    assert!(!dest.exists());
+}

@@ -315,6 +315,10 @@ async fn round(
                         let _ = mirrors.report_success(&candidate, done.received, elapsed);
                         return Ok(done);
                     }
+                    Err(e) if e.local => {
+                        // The disk, not the mirror: say nothing of the mirror, try no other.
+                        return Err(e.into());
+                    }
                     Err(e) => {
                         tracing::debug!(mirror = %candidate.base(), error = %e.error, "mirror failed");
                         if e.received > 0 {

@@ -99,11 +99,13 @@ const WRITE_BATCH: usize = 256 * 1024;
 /// How long [`PartFile::open`] waits for another holder of the same `.part` file to
 /// let go before failing with [`Error::PartInUse`].
 ///
-/// Each `PartFile` holds an exclusive lock on its `.part` file until the last write
-/// handed to the blocking pool is done. A download that was cancelled (its future
-/// dropped) may still have one batch in flight; a new download of the same file waits
-/// for it here instead of reading a length that is about to change. Another process
-/// downloading the same file holds the lock for the whole transfer, and gets this long.
+/// Each `PartFile` holds an exclusive lock on its `.part` file until its last write,
+/// handed to the blocking pool, is done (and, on success, until the file is in
+/// place). A download that was cancelled (its future dropped) may still have such a
+/// write in flight; a new download of the same file waits for it here instead of
+/// reading a length that is about to change. A download of the same file that is
+/// still running (in another process, or another task) holds the lock for its whole
+/// transfer: the second one gives up after this long.
 pub const PART_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl PartFile {
@@ -136,14 +138,7 @@ impl PartFile {
             for dir in &dirs {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
             }
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&part_path)
-                .map_err(|e| Error::io("open", &part_path, e))?;
-            lock_part(&file, &part_path, PART_LOCK_WAIT)?;
+            let file = open_locked(&part_path, PART_LOCK_WAIT)?;
             let len = file
                 .metadata()
                 .map_err(|e| Error::io("stat", &part_path, e))?
@@ -436,9 +431,11 @@ impl PartFile {
             if let (Some(expected), Some(actual)) = (expected, actual)
                 && actual != expected
             {
-                drop(file);
+                // Removed while still locked, so a download waiting for the lock sees a
+                // file that is gone and starts a new one.
                 let _ = std::fs::remove_file(&part);
                 let _ = std::fs::remove_file(&meta);
+                drop(file);
                 return Err(Error::Checksum {
                     path: dest,
                     expected: to_hex(&expected),
@@ -449,11 +446,12 @@ impl PartFile {
             if durable {
                 file.sync_data().map_err(|e| Error::io("sync", &part, e))?;
             }
-            drop(file);
+            // The lock is held until the part is in place: see `open_locked`.
             move_into_place(&part, &dest)?;
             if meta_on_disk {
                 let _ = std::fs::remove_file(&meta);
             }
+            drop(file);
             Ok(actual)
         })
         .await
@@ -483,16 +481,36 @@ fn write_all_chunks(file: &std::fs::File, chunks: &[Bytes]) -> std::io::Result<(
     Ok(())
 }
 
-/// Runs `f` on the blocking pool (file system calls block).
-/// Takes the exclusive lock on an open `.part` file, waiting up to `wait` (runs on the
-/// blocking pool). The lock goes with the last handle to the file.
-fn lock_part(file: &std::fs::File, path: &Path, wait: std::time::Duration) -> Result<()> {
+/// Opens (or creates) the `.part` file at `path` and takes its exclusive lock, waiting
+/// up to `wait` for another holder. Runs on the blocking pool.
+///
+/// The holder may finish while this waits: its file is then renamed into place (or
+/// removed), and the lock this gets is on that file, not on what is at `path` now. So
+/// the locked file must still be the one at `path`; if not, it is opened again.
+fn open_locked(path: &Path, wait: std::time::Duration) -> Result<std::fs::File> {
     let deadline = std::time::Instant::now() + wait;
     loop {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| Error::io("open", path, e))?;
+        if !lock_part(&file, path, deadline)? || still_at(&file, path) {
+            return Ok(file);
+        }
+    }
+}
+
+/// Takes the exclusive lock on an open `.part` file, trying until `deadline`. `false`
+/// when the file system cannot lock (NFS without a lock daemon, for one): the download
+/// goes on unlocked, as it would without this.
+fn lock_part(file: &std::fs::File, path: &Path, deadline: std::time::Instant) -> Result<bool> {
+    loop {
         match file.try_lock() {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(true),
             Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                // A cancelled download's last batch takes milliseconds.
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -500,15 +518,33 @@ fn lock_part(file: &std::fs::File, path: &Path, wait: std::time::Duration) -> Re
                     path: path.to_path_buf(),
                 });
             }
-            Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
-                // File systems without locks: go on unlocked, as before.
-                return Ok(());
+            Err(std::fs::TryLockError::Error(e)) => {
+                tracing::debug!(path = %path.display(), error = %e, "cannot lock the part file; going on unlocked");
+                return Ok(false);
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),
         }
     }
 }
 
+/// Whether `file` is still the file at `path` (not renamed away or removed meanwhile).
+#[cfg(unix)]
+fn still_at(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `file` is still the file at `path`. Without file identities in std, a
+/// removed file is all that can be seen here; a rename into place is not, on these
+/// systems.
+#[cfg(not(unix))]
+fn still_at(_file: &std::fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// Runs `f` on the blocking pool (file system calls block).
 async fn blocking<T, F>(path: &Path, f: F) -> Result<T>
 where
     T: Send + 'static,
@@ -525,7 +561,9 @@ fn move_into_place(part: &Path, dest: &Path) -> Result<()> {
     match std::fs::rename(part, dest) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
-            let staged = suffixed(dest, ".part");
+            // Not `.part`: that name belongs to a download of `dest` without a part
+            // directory.
+            let staged = suffixed(dest, ".part.moving");
             std::fs::copy(part, &staged).map_err(|e| Error::io("copy", &staged, e))?;
             std::fs::rename(&staged, dest).map_err(|e| Error::io("rename into place", dest, e))?;
             let _ = std::fs::remove_file(part);
@@ -730,7 +768,8 @@ mod tests {
             .write(true)
             .open(held.part_path())
             .unwrap();
-        let err = lock_part(&other, held.part_path(), std::time::Duration::ZERO).unwrap_err();
+        let now = std::time::Instant::now();
+        let err = lock_part(&other, held.part_path(), now).unwrap_err();
         assert!(matches!(&err, Error::PartInUse { path } if path == held.part_path()));
         assert!(
             err.to_string()
@@ -738,8 +777,35 @@ mod tests {
             "{err}"
         );
         drop(held);
-        lock_part(&other, &dest, std::time::Duration::ZERO).unwrap();
+        assert!(lock_part(&other, &dest, now).unwrap());
         drop(other);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_waiter_never_writes_into_the_file_put_in_place() {
+        let dir = tmp("waiter");
+        let dest = dir.join("f");
+        let (mut first, _) = PartFile::open(&dest).await.unwrap();
+        first.skip_checksum();
+        first.write(Bytes::from_static(b"done")).await.unwrap();
+        // A second download of the same file opens the part and waits for its lock
+        // while the first one finishes and renames that very file into place.
+        let second = tokio::spawn({
+            let dest = dest.clone();
+            async move { PartFile::open(&dest).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        first.finish(None).await.unwrap();
+        let (mut second, _) = second.await.unwrap().unwrap();
+        assert_eq!(second.len(), 0, "a new, empty part, not the finished file");
+        second.truncate().await.unwrap();
+        assert_eq!(
+            std::fs::read(&dest).unwrap(),
+            b"done",
+            "the file in place is intact"
+        );
+        drop(second);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

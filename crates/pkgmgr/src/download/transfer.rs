@@ -47,6 +47,8 @@ pub(crate) struct TryError {
     pub(crate) kind: FailureKind,
     /// Bytes received in this try before it failed.
     pub(crate) received: u64,
+    /// A local file problem: not the mirror's fault, and no other mirror helps.
+    pub(crate) local: bool,
 }
 
 impl TryError {
@@ -56,6 +58,7 @@ impl TryError {
             failure,
             kind,
             received: 0,
+            local: false,
         }
     }
 
@@ -76,16 +79,19 @@ impl TryError {
     }
 
     fn io(error: Error) -> Self {
-        // A local file problem (disk full, permissions) is not the mirror's fault and
-        // no retry fixes it.
-        Self::new(
-            error,
-            MirrorFailure::ServerError {
-                status: 0,
-                retry_after: None,
-            },
-            FailureKind::Permanent,
-        )
+        // A local file problem (disk full, permissions, a part another download
+        // holds) is not the mirror's fault and no retry fixes it.
+        Self {
+            local: true,
+            ..Self::new(
+                error,
+                MirrorFailure::ServerError {
+                    status: 0,
+                    retry_after: None,
+                },
+                FailureKind::Permanent,
+            )
+        }
     }
 }
 

@@ -168,10 +168,14 @@ async fn interrupt(
         };
         if interrupted {
             // Opening the part waits for the cancelled download's last batch, so this
-            // is what the main run will resume from.
-            let (part, _) = PartFile::open(&out_dir.join(&file.file_name)).await?;
-            let kept = part.len();
-            drop(part);
+            // is what the main run will resume from. (No part: the download had
+            // finished after all; opening would leave an empty one behind.)
+            let dest = out_dir.join(&file.file_name);
+            let kept = if out_dir.join(format!("{}.part", file.file_name)).exists() {
+                PartFile::open(&dest).await?.0.len()
+            } else {
+                0
+            };
             println!(
                 "interrupted {} with {} of {} in its .part file (as if the process had been killed)",
                 file.file_name,
