@@ -158,12 +158,22 @@ impl Body {
     }
 
     /// The body's bytes when it is all in memory and has no trailers (an empty or a
-    /// full body); otherwise the body itself, untouched.
+    /// full body, or any body already known to have ended); otherwise the body itself,
+    /// untouched.
     pub(crate) fn into_full(self) -> std::result::Result<Bytes, Self> {
+        if self.trailers.is_some() {
+            return Err(self);
+        }
         match self.kind {
-            Kind::Empty if self.trailers.is_none() => Ok(Bytes::new()),
-            Kind::Full(b) if self.trailers.is_none() => Ok(b),
-            kind => Err(Self { kind, ..self }),
+            Kind::Full(b) => Ok(b),
+            kind => {
+                let body = Self { kind, ..self };
+                if body.is_end_stream() {
+                    Ok(Bytes::new())
+                } else {
+                    Err(body)
+                }
+            }
         }
     }
 
@@ -539,6 +549,19 @@ mod tests {
             wrapped.collect().await,
             Err(Error::BodyTooLarge { limit: 2 })
         ));
+    }
+
+    #[tokio::test]
+    async fn bodies_in_memory_or_ended_become_bytes() {
+        let data = Bytes::from_static(b"abc");
+        assert_eq!(Body::from(data.clone()).into_full().unwrap(), data);
+        assert!(Body::empty().into_full().unwrap().is_empty());
+        // Wrapped, but known to have ended (a received empty body, say).
+        let ended = Body::from(ghostnet_http1::Body::empty());
+        assert!(ended.into_full().unwrap().is_empty());
+        // A stream still to come stays a stream.
+        let (_tx, streaming) = Body::channel();
+        assert!(streaming.into_full().is_err());
     }
 
     #[tokio::test]

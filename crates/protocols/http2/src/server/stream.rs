@@ -1,4 +1,5 @@
-//! One request: run the service, send its response. Each runs on its own task.
+//! One request: run the service, send its response. Runs on the connection's task until
+//! the service first waits, then on a task of its own.
 
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -45,7 +46,9 @@ pub(crate) fn start<S: Service>(
             // When the connection ends, h2 fails every stream, which ends these tasks.
             tokio::spawn(waiting);
         }
-        Err(_) => tracing::debug!("the handler panicked; the stream was answered 500"),
+        Err(_) => {
+            tracing::debug!("the handler panicked; the stream got 500 (or a reset, after the head)")
+        }
     }
 }
 
