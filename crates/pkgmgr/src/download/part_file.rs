@@ -120,7 +120,7 @@ impl PartFile {
     /// system costs a copy at the end instead of a rename.
     pub async fn open_in(dest: &Path, part_dir: Option<&Path>) -> Result<(Self, Option<PartMeta>)> {
         let staged = match (part_dir, dest.file_name()) {
-            (Some(dir), Some(name)) => dir.join(name),
+            (Some(dir), Some(name)) => dir.join(staged_name(dest, name)),
             _ => dest.to_path_buf(),
         };
         let part = suffixed(&staged, ".part");
@@ -573,6 +573,16 @@ fn move_into_place(part: &Path, dest: &Path) -> Result<()> {
     }
 }
 
+/// The name of `dest`'s part in a shared part directory: the file name and a short
+/// digest of the whole destination path, so that two destinations with one file name
+/// (`a/x.tar`, `b/x.tar`) get parts of their own, and a later run finds the same one.
+fn staged_name(dest: &Path, name: &std::ffi::OsStr) -> std::ffi::OsString {
+    let digest = Sha256::digest(dest.as_os_str().as_encoded_bytes());
+    let mut staged = name.to_owned();
+    staged.push(format!("-{}", to_hex(&digest[..4])));
+    staged
+}
+
 fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
@@ -806,6 +816,35 @@ mod tests {
             "the file in place is intact"
         );
         drop(second);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn one_part_dir_keeps_same_named_destinations_apart() {
+        let dir = tmp("staged");
+        let parts = dir.join("parts");
+        let (a, b) = (dir.join("a").join("x.tar"), dir.join("b").join("x.tar"));
+        let (pa, _) = PartFile::open_in(&a, Some(&parts)).await.unwrap();
+        // Both at once: no wait, no PartInUse.
+        let (pb, _) = PartFile::open_in(&b, Some(&parts)).await.unwrap();
+        assert_ne!(pa.part_path(), pb.part_path());
+        assert!(pa.part_path().starts_with(&parts));
+        let name = pa
+            .part_path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with("x.tar-") && name.ends_with(".part"),
+            "{name}"
+        );
+        // A later run of the same destination finds the same part.
+        let first = pa.part_path().to_path_buf();
+        drop(pa);
+        let (again, _) = PartFile::open_in(&a, Some(&parts)).await.unwrap();
+        assert_eq!(again.part_path(), first);
+        drop((again, pb));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
