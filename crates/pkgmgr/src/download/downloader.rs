@@ -10,7 +10,7 @@ use ghostnet_runtime::Instant;
 use http::Uri;
 
 use super::options::{DownloadOptions, DownloadReport};
-use super::part_file::to_hex;
+use super::part_file::{PartFile, to_hex};
 use super::transfer::{Finished, RunState, TryContext, TryError, try_once};
 use crate::error::{Error, Result};
 use crate::fetch::HttpFetch;
@@ -390,12 +390,7 @@ async fn already_in_place(
 }
 
 async fn existing_part_len(opts: &DownloadOptions) -> u64 {
-    let staged = match (&opts.part_dir, opts.dest.file_name()) {
-        (Some(dir), Some(name)) => dir.join(name),
-        _ => opts.dest.clone(),
-    };
-    let mut part = staged.into_os_string();
-    part.push(".part");
+    let part = PartFile::path_for(&opts.dest, opts.part_dir.as_deref());
     tokio::fs::metadata(&part).await.map_or(0, |m| m.len())
 }
 

@@ -119,13 +119,9 @@ impl PartFile {
     /// temporary directory) instead of beside `dest`. A `part_dir` on another file
     /// system costs a copy at the end instead of a rename.
     pub async fn open_in(dest: &Path, part_dir: Option<&Path>) -> Result<(Self, Option<PartMeta>)> {
-        let staged = match (part_dir, dest.file_name()) {
-            (Some(dir), Some(name)) => dir.join(staged_name(dest, name)),
-            _ => dest.to_path_buf(),
-        };
-        let part = suffixed(&staged, ".part");
-        let meta = suffixed(&staged, ".part.meta");
-        let dirs: Vec<PathBuf> = [dest.parent(), staged.parent()]
+        let part = Self::path_for(dest, part_dir);
+        let meta = suffixed(&part, ".meta");
+        let dirs: Vec<PathBuf> = [dest.parent(), part.parent()]
             .into_iter()
             .flatten()
             .filter(|d| !d.as_os_str().is_empty())
@@ -138,11 +134,7 @@ impl PartFile {
             for dir in &dirs {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
             }
-            let file = open_locked(&part_path, PART_LOCK_WAIT)?;
-            let len = file
-                .metadata()
-                .map_err(|e| Error::io("stat", &part_path, e))?
-                .len();
+            let (file, len) = open_locked(&part_path, PART_LOCK_WAIT)?;
             // A missing or corrupt sidecar is treated as absent: the resume then needs a
             // checksum or restarts, which is safe.
             let read = std::fs::read(&meta_path);
@@ -172,6 +164,31 @@ impl PartFile {
             },
             stored,
         ))
+    }
+
+    /// Where [`open_in`](Self::open_in) keeps the part for `dest`: `<dest>.part`, or in
+    /// `part_dir` the file name and a short digest of the whole destination path
+    /// (`x.tar-1a2b3c4d.part`), so that two destinations with one file name get parts
+    /// of their own and a later run finds the same one.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use ghostnet_pkgmgr::download::PartFile;
+    /// assert_eq!(PartFile::path_for(Path::new("a/x.tar"), None), Path::new("a/x.tar.part"));
+    /// let staged = PartFile::path_for(Path::new("a/x.tar"), Some(Path::new("tmp")));
+    /// assert!(staged.starts_with("tmp") && staged.to_str().unwrap().ends_with(".part"));
+    /// ```
+    pub fn path_for(dest: &Path, part_dir: Option<&Path>) -> PathBuf {
+        let staged = match (part_dir, dest.file_name()) {
+            (Some(dir), Some(name)) => {
+                let digest = Sha256::digest(dest.as_os_str().as_encoded_bytes());
+                let mut staged = name.to_owned();
+                staged.push(format!("-{}", to_hex(&digest[..4])));
+                dir.join(staged)
+            }
+            _ => dest.to_path_buf(),
+        };
+        suffixed(&staged, ".part")
     }
 
     /// Stops computing the SHA-256 of what is written: [`finish`](Self::finish) then
@@ -487,7 +504,8 @@ fn write_all_chunks(file: &std::fs::File, chunks: &[Bytes]) -> std::io::Result<(
 /// The holder may finish while this waits: its file is then renamed into place (or
 /// removed), and the lock this gets is on that file, not on what is at `path` now. So
 /// the locked file must still be the one at `path`; if not, it is opened again.
-fn open_locked(path: &Path, wait: std::time::Duration) -> Result<std::fs::File> {
+/// Returns the file and its length.
+fn open_locked(path: &Path, wait: std::time::Duration) -> Result<(std::fs::File, u64)> {
     let deadline = std::time::Instant::now() + wait;
     loop {
         let file = std::fs::OpenOptions::new()
@@ -497,8 +515,10 @@ fn open_locked(path: &Path, wait: std::time::Duration) -> Result<std::fs::File> 
             .truncate(false)
             .open(path)
             .map_err(|e| Error::io("open", path, e))?;
-        if !lock_part(&file, path, deadline)? || still_at(&file, path) {
-            return Ok(file);
+        let locked = lock_part(&file, path, deadline)?;
+        let opened = file.metadata().map_err(|e| Error::io("stat", path, e))?;
+        if !locked || still_at(&opened, path) {
+            return Ok((file, opened.len()));
         }
     }
 }
@@ -526,21 +546,20 @@ fn lock_part(file: &std::fs::File, path: &Path, deadline: std::time::Instant) ->
     }
 }
 
-/// Whether `file` is still the file at `path` (not renamed away or removed meanwhile).
+/// Whether the open file (`opened`) is still the file at `path` (not renamed away or
+/// removed meanwhile).
 #[cfg(unix)]
-fn still_at(file: &std::fs::File, path: &Path) -> bool {
+fn still_at(opened: &std::fs::Metadata, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), std::fs::metadata(path)) {
-        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
-        _ => false,
-    }
+    std::fs::metadata(path)
+        .is_ok_and(|named| named.dev() == opened.dev() && named.ino() == opened.ino())
 }
 
-/// Whether `file` is still the file at `path`. Without file identities in std, a
-/// removed file is all that can be seen here; a rename into place is not, on these
+/// Whether the open file is still the file at `path`. Without file identities in std,
+/// a removed file is all that can be seen here; a rename into place is not, on these
 /// systems.
 #[cfg(not(unix))]
-fn still_at(_file: &std::fs::File, path: &Path) -> bool {
+fn still_at(_opened: &std::fs::Metadata, path: &Path) -> bool {
     path.exists()
 }
 
@@ -571,16 +590,6 @@ fn move_into_place(part: &Path, dest: &Path) -> Result<()> {
         }
         Err(e) => Err(Error::io("rename into place", dest, e)),
     }
-}
-
-/// The name of `dest`'s part in a shared part directory: the file name and a short
-/// digest of the whole destination path, so that two destinations with one file name
-/// (`a/x.tar`, `b/x.tar`) get parts of their own, and a later run finds the same one.
-fn staged_name(dest: &Path, name: &std::ffi::OsStr) -> std::ffi::OsString {
-    let digest = Sha256::digest(dest.as_os_str().as_encoded_bytes());
-    let mut staged = name.to_owned();
-    staged.push(format!("-{}", to_hex(&digest[..4])));
-    staged
 }
 
 fn suffixed(path: &Path, suffix: &str) -> PathBuf {

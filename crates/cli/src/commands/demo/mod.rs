@@ -171,7 +171,7 @@ async fn interrupt(
             // is what the main run will resume from. (No part: the download had
             // finished after all; opening would leave an empty one behind.)
             let dest = out_dir.join(&file.file_name);
-            let kept = if out_dir.join(format!("{}.part", file.file_name)).exists() {
+            let kept = if PartFile::path_for(&dest, None).exists() {
                 PartFile::open(&dest).await?.0.len()
             } else {
                 0
